@@ -1,0 +1,66 @@
+import type { Secret } from './secret.js';
+
+/** A validated fleet: what `fleet/fleet.yaml` asks for, with every default applied. */
+export interface Fleet {
+  readonly apiVersion: 'torfleet/v1';
+  readonly kind: 'Fleet';
+  readonly tor: TorSettings;
+  readonly pools: readonly PoolSpec[];
+}
+
+export interface TorSettings {
+  readonly image: string;
+  readonly dirAuthorities: readonly string[];
+  readonly testingNetwork: boolean;
+  readonly geoipFile: string | null;
+  readonly httpsProxy: HttpsProxy | null;
+  readonly disableNetwork: boolean;
+}
+
+export interface HttpsProxy {
+  /** An IP literal and port, `192.0.2.10:3128` or `[2001:db8::1]:3128`. */
+  readonly address: string;
+  /** `USER:PASSWORD`, always substituted from the environment. */
+  readonly auth: Secret | null;
+}
+
+export type PoolMode = 'strict' | 'flexible' | 'rotating';
+
+/** `US`, `NON_US`, or an explicit list of ISO 3166-1 alpha-2 codes (upper case). */
+export type GeoSelector = 'US' | 'NON_US' | readonly string[];
+
+export type GeoCategory = 'US' | 'NON_US';
+export const GEO_CATEGORIES: readonly GeoCategory[] = ['US', 'NON_US'];
+
+export interface PoolSpec {
+  readonly name: string;
+  readonly geo: GeoSelector;
+  /** Upper-case country codes never used by this pool. */
+  readonly exclude: readonly string[];
+  readonly mode: PoolMode;
+  readonly count: number;
+  readonly basePort: number;
+  readonly bind: string;
+  /** Rotating pools: seconds between circuit changes; null for strict and flexible pools. */
+  readonly rotateEverySeconds: number | null;
+}
+
+export const DEFAULT_TOR_IMAGE = 'torfleet/tor:0.4.9';
+export const DEFAULT_BIND = '127.0.0.1';
+export const DEFAULT_ROTATE_EVERY = '10m';
+export const MIN_ROTATE_SECONDS = 10;
+
+/** The geo category of a pool, as used by metrics and `nodes stats`. A country list is US only if it is exactly [US]. */
+export function geoCategoryOf(geo: GeoSelector): GeoCategory {
+  if (geo === 'US' || geo === 'NON_US') return geo;
+  return geo.length === 1 && geo[0] === 'US' ? 'US' : 'NON_US';
+}
+
+/**
+ * What the node database could ever give a pool: exits (strict) and /16 groups (flexible) of its geo.
+ * `validate` uses it, when a node database is at hand, to reject counts no refresh could satisfy.
+ */
+export interface FleetCapacity {
+  exitsFor(geo: GeoSelector, exclude: readonly string[]): number;
+  groupsFor(geo: GeoSelector, exclude: readonly string[]): number;
+}

@@ -1,0 +1,27 @@
+/** The fleet document as the schema admits it, before defaults: what semantic checks and the builder read. */
+export interface RawFleet {
+  apiVersion: 'torfleet/v1';
+  kind: 'Fleet';
+  tor?: RawTor;
+  pools: RawPool[];
+}
+
+export interface RawTor {
+  image?: string;
+  dirAuthorities?: string[];
+  testingNetwork?: boolean;
+  geoipFile?: string | null;
+  httpsProxy?: { address: string; auth?: string } | null;
+  disableNetwork?: boolean;
+}
+
+export interface RawPool {
+  name: string;
+  geo: 'US' | 'NON_US' | string[];
+  exclude?: string[];
+  mode: 'strict' | 'flexible' | 'rotating';
+  count: number;
+  basePort: number;
+  bind?: string;
+  rotateEvery?: string;
+}

@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { TorfleetError } from '../errors.js';
+import { fetchDocument, type FetchDocumentOptions } from '../http-client/fetch-document.js';
+import { parseConsensus, type ConsensusEntry } from './consensus-parser.js';
+import { parseGeoIp, type GeoIpDatabase } from './geoip.js';
+import type { NodeFetchResult, NodeSource, SourceCheckpoint } from './node-source.js';
+import type { Relay } from './relay.js';
+
+export type ConsensusFetchOptions = Omit<FetchDocumentOptions, 'what' | 'headers'>;
+
+/**
+ * Relays from a Tor network-status consensus (a directory port's `/tor/status-vote/current/consensus`,
+ * or a file) with countries from a Tor GeoIP file: no third party involved. A consensus whose
+ * valid-after equals the last one stored is "not modified".
+ */
+export function createConsensusSource(
+  consensusLocation: string,
+  geoipFile: string,
+  options: ConsensusFetchOptions = {},
+): NodeSource {
+  const isUrl = /^https?:\/\//i.test(consensusLocation);
+  return {
+    name: 'consensus',
+    location: consensusLocation,
+    async fetch(checkpoint: SourceCheckpoint): Promise<NodeFetchResult> {
+      let text: string;
+      let lastModified: string | null = null;
+      if (isUrl) {
+        const headers: Record<string, string> = {};
+        if (checkpoint.lastModified) headers['if-modified-since'] = checkpoint.lastModified;
+        const response = await fetchDocument(consensusLocation, { ...options, what: 'consensus', headers });
+        if (response.status === 304) return { kind: 'not_modified' };
+        text = response.body.toString('utf8');
+        lastModified = response.lastModified ?? null;
+      } else {
+        text = await readLocalFile(consensusLocation, 'consensus file (TORFLEET_CONSENSUS_URL)');
+      }
+      const consensus = parseConsensus(text, consensusLocation);
+      if (checkpoint.relaysPublished?.getTime() === consensus.validAfter.getTime()) return { kind: 'not_modified' };
+      const geoip = parseGeoIp(await readLocalFile(geoipFile, 'GeoIP file (TORFLEET_GEOIP_FILE)'), geoipFile);
+      const relays = consensus.entries.map((entry) => toRelay(entry, geoip, consensus.validAfter));
+      return { kind: 'updated', snapshot: { relaysPublished: consensus.validAfter, relays }, lastModified };
+    },
+  };
+}
+
+function toRelay(entry: ConsensusEntry, geoip: GeoIpDatabase, validAfter: Date): Relay {
+  return {
+    fingerprint: entry.fingerprint,
+    nickname: entry.nickname,
+    orAddresses: [`${entry.address}:${entry.orPort}`, ...entry.extraOrAddresses],
+    exitAddresses: [],
+    country: geoip.countryOf(entry.address),
+    asNumber: null,
+    flags: entry.flags,
+    running: entry.flags.includes('Running'),
+    exitPolicySummary: entry.policy,
+    firstSeen: null,
+    lastSeen: validAfter.toISOString(),
+  };
+}
+
+async function readLocalFile(location: string, what: string): Promise<string> {
+  const file = location.startsWith('file://') ? fileURLToPath(location) : location;
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new TorfleetError('NODE_SOURCE_UNAVAILABLE', 'waiting', `cannot read the ${what} ${file}`, { cause: error });
+  }
+}

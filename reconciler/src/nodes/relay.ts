@@ -1,0 +1,58 @@
+import { isIP } from 'node:net';
+
+/** One Tor relay as torfleet stores it, whichever source it came from. */
+export interface Relay {
+  /** 40 upper-case hex digits. */
+  readonly fingerprint: string;
+  readonly nickname: string;
+  /** `IP:PORT`, IPv6 in brackets. */
+  readonly orAddresses: readonly string[];
+  /** Addresses the relay's exit traffic was seen leaving from (Onionoo); empty when unknown. */
+  readonly exitAddresses: readonly string[];
+  /** ISO 3166-1 alpha-2, upper case; null when unknown. */
+  readonly country: string | null;
+  /** `AS1234`, when the source knows it. */
+  readonly asNumber: string | null;
+  readonly flags: readonly string[];
+  readonly running: boolean;
+  readonly exitPolicySummary: ExitPolicySummary | null;
+  /** ISO 8601 times, when the source knows them. */
+  readonly firstSeen: string | null;
+  readonly lastSeen: string | null;
+}
+
+/** Onionoo's exit_policy_summary / a consensus `p` line: ports accepted or rejected, e.g. `["80", "443-445"]`. */
+export type ExitPolicySummary = { readonly accept: readonly string[] } | { readonly reject: readonly string[] };
+
+export type NodeSourceName = 'onionoo' | 'consensus';
+
+/** Everything one successful refresh learned. */
+export interface NodeSnapshot {
+  /** When the source's data was published (Onionoo `relays_published`, a consensus's `valid-after`). */
+  readonly relaysPublished: Date;
+  readonly relays: readonly Relay[];
+}
+
+export function isExit(relay: Relay): boolean {
+  return relay.flags.includes('Exit');
+}
+
+export function isBadExit(relay: Relay): boolean {
+  return relay.flags.includes('BadExit');
+}
+
+/** The IPv4 address a relay's exit traffic leaves from: its first known exit address, else its OR address. */
+export function exitIPv4(relay: Relay): string | null {
+  for (const address of relay.exitAddresses) if (isIP(address) === 4) return address;
+  for (const orAddress of relay.orAddresses) {
+    const host = orAddress.slice(0, orAddress.lastIndexOf(':'));
+    if (isIP(host) === 4) return host;
+  }
+  return null;
+}
+
+/** `203.0.113.7` → `203.0.0.0/16`. */
+export function network16(ipv4: string): string {
+  const [a, b] = ipv4.split('.');
+  return `${a ?? '0'}.${b ?? '0'}.0.0/16`;
+}

@@ -1,0 +1,48 @@
+/**
+ * Schema migrations of the node database, applied in order; `PRAGMA user_version` holds how many ran.
+ * Append only: a released migration is never edited.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE relays (
+    fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 40),
+    nickname TEXT NOT NULL,
+    or_addresses TEXT NOT NULL,           -- JSON array of "IP:PORT"
+    exit_addresses TEXT NOT NULL,         -- JSON array of IPs; empty when unknown
+    exit_ipv4 TEXT,                       -- first IPv4 exit address, else the OR address
+    network16 TEXT,                       -- "a.b.0.0/16" of exit_ipv4
+    country TEXT CHECK (country IS NULL OR (length(country) = 2 AND country = upper(country))),
+    as_number TEXT,
+    flags TEXT NOT NULL,                  -- JSON array
+    is_exit INTEGER NOT NULL,
+    is_bad_exit INTEGER NOT NULL,
+    running INTEGER NOT NULL,
+    exit_policy_summary TEXT,             -- JSON {"accept": [...]} or {"reject": [...]}, or NULL
+    first_seen TEXT NOT NULL,             -- ISO 8601
+    last_seen TEXT NOT NULL               -- ISO 8601
+  ) WITHOUT ROWID;
+  CREATE INDEX relays_eligible ON relays (country) WHERE running = 1 AND is_exit = 1 AND is_bad_exit = 0;
+
+  CREATE TABLE refreshes (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,                 -- "onionoo" or "consensus"
+    location TEXT NOT NULL,               -- its URL or file
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('updated', 'not_modified', 'failed')),
+    relays INTEGER,
+    exits INTEGER,
+    relays_published TEXT,
+    error TEXT
+  );
+  CREATE INDEX refreshes_outcome ON refreshes (outcome, id);
+
+  CREATE TABLE source_state (
+    source TEXT NOT NULL,
+    location TEXT NOT NULL,
+    last_modified TEXT,                   -- the source's Last-Modified, sent back as If-Modified-Since
+    relays_published TEXT,
+    PRIMARY KEY (source, location)
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,61 @@
+import { ConfigError } from './errors.js';
+import { isLogLevel, type LogLevel } from './logger.js';
+
+/** Settings from the environment (flags override some of them per command). Every one has a working default. */
+export interface Settings {
+  readonly fleetRepo: string | null;
+  readonly fleetBranch: string;
+  readonly fleetPath: string;
+  readonly fleetFile: string | null;
+  readonly nodeSource: 'onionoo' | 'consensus';
+  readonly onionooUrl: string;
+  readonly consensusUrl: string | null;
+  readonly geoipFile: string | null;
+  readonly db: string;
+  /** Node data whose relays_published is older than this is stale. */
+  readonly nodesMaxAgeMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULT_ONIONOO_URL = 'https://onionoo.torproject.org';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function readSettings(env: Env): Settings {
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const nodeSource = get('TORFLEET_NODE_SOURCE') ?? 'onionoo';
+  if (nodeSource !== 'onionoo' && nodeSource !== 'consensus') {
+    throw new ConfigError(`TORFLEET_NODE_SOURCE is "${nodeSource}"; use onionoo or consensus`);
+  }
+  const onionooUrl = get('TORFLEET_ONIONOO_URL') ?? DEFAULT_ONIONOO_URL;
+  if (!/^https?:\/\/[^\s/]+/i.test(onionooUrl)) {
+    throw new ConfigError(`TORFLEET_ONIONOO_URL is "${onionooUrl}"; use an http(s) URL such as ${DEFAULT_ONIONOO_URL}`);
+  }
+  const logLevel = get('TORFLEET_LOG_LEVEL') ?? 'info';
+  if (!isLogLevel(logLevel))
+    throw new ConfigError(`TORFLEET_LOG_LEVEL is "${logLevel}"; use debug, info, warn or error`);
+  return {
+    fleetRepo: get('TORFLEET_FLEET_REPO') ?? null,
+    fleetBranch: get('TORFLEET_FLEET_BRANCH') ?? 'main',
+    fleetPath: get('TORFLEET_FLEET_PATH') ?? 'fleet/fleet.yaml',
+    fleetFile: get('TORFLEET_FLEET_FILE') ?? null,
+    nodeSource,
+    onionooUrl,
+    consensusUrl: get('TORFLEET_CONSENSUS_URL') ?? null,
+    geoipFile: get('TORFLEET_GEOIP_FILE') ?? null,
+    db: get('TORFLEET_DB') ?? 'data/torfleet.db',
+    nodesMaxAgeMs: parseDurationSetting('TORFLEET_NODES_MAX_AGE', get('TORFLEET_NODES_MAX_AGE') ?? '3h'),
+    logLevel,
+  };
+}
+
+/** `90s`, `15m`, `3h`, `2d` → milliseconds. */
+export function parseDurationSetting(name: string, text: string): number {
+  const match = /^([1-9][0-9]*)([smhd])$/.exec(text);
+  if (!match) throw new ConfigError(`${name} is "${text}"; use a duration such as 90s, 15m, 3h or 2d`);
+  const unit: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  return Number(match[1]) * (unit[match[2] ?? 's'] ?? 1000);
+}
