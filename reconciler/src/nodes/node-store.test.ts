@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { tempDir } from '../testing/temp-dir.js';
+import type { NodeSource } from './node-source.js';
+import { NodeStore } from './node-store.js';
+import type { NodeSnapshot, Relay } from './relay.js';
+
+const SOURCE: NodeSource = {
+  name: 'onionoo',
+  location: 'http://127.0.0.1:1',
+  fetch: () => Promise.reject(new Error('unused')),
+};
+const T0 = new Date('2022-11-19T10:00:00Z');
+const HOUR = 3_600_000;
+
+function relay(n: number, over: Partial<Relay> = {}): Relay {
+  return {
+    fingerprint: n.toString(16).toUpperCase().padStart(40, '0'),
+    nickname: `relay${n}`,
+    orAddresses: [`198.51.${n % 3}.${n}:9001`],
+    exitAddresses: [],
+    country: 'US',
+    asNumber: null,
+    flags: ['Exit', 'Running', 'Valid'],
+    running: true,
+    exitPolicySummary: { accept: ['80', '443'] },
+    firstSeen: null,
+    lastSeen: null,
+    ...over,
+  };
+}
+
+/** Ten relays: 1-4 US exits (4 is BadExit), 5-7 DE exits, 8 a NL exit with a separate exit address, 9 unknown country, 10 not an exit. */
+const RELAYS: readonly Relay[] = [
+  relay(1),
+  relay(2),
+  relay(3),
+  relay(4, { flags: ['BadExit', 'Exit', 'Running'] }),
+  relay(5, { country: 'DE' }),
+  relay(6, { country: 'DE' }),
+  relay(7, { country: 'DE' }),
+  relay(8, { country: 'NL', exitAddresses: ['203.0.113.8'] }),
+  relay(9, { country: null }),
+  relay(10, { country: 'DE', flags: ['Guard', 'Running'] }),
+];
+
+function snapshot(relays: readonly Relay[], published = T0): NodeSnapshot {
+  return { relaysPublished: published, relays };
+}
+
+function openStore(): { store: NodeStore; file: string } {
+  const file = path.join(tempDir('store'), 'nodes.db');
+  return { store: NodeStore.open(file), file };
+}
+
+describe('node store', () => {
+  test('creates its schema once, in WAL mode, at user_version 1', () => {
+    const { store, file } = openStore();
+    store.close();
+    NodeStore.open(file).close();
+    const db = new Database(file, { readonly: true });
+    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    db.close();
+  });
+
+  test('refuses a database from a newer torfleet', () => {
+    const { store, file } = openStore();
+    store.close();
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    assert.throws(() => NodeStore.open(file), /schema version 99, newer than this torfleet knows/);
+  });
+
+  const EXIT_QUERIES: readonly [string, Parameters<NodeStore['eligibleExits']>, number[]][] = [
+    ['US', ['US'], [1, 2, 3]],
+    ['NON_US', ['NON_US'], [5, 6, 7, 8]],
+    ['NON_US without DE', ['NON_US', ['DE']], [8]],
+    ['[DE, NL]', [['DE', 'NL']], [5, 6, 7, 8]],
+    ['[DE, NL] without NL', [['DE', 'NL'], ['NL']], [5, 6, 7]],
+    ['[FR]', [['FR']], []],
+  ];
+  for (const [name, args, expected] of EXIT_QUERIES) {
+    test(`eligible exits of ${name}: running, Exit, not BadExit, known country`, () => {
+      const { store } = openStore();
+      store.storeSnapshot(SOURCE, snapshot(RELAYS), null, T0, T0);
+      assert.deepEqual(
+        store.eligibleExits(...args).map((e) => parseInt(e.fingerprint, 16)),
+        expected,
+      );
+      store.close();
+    });
+  }
+
+  test('exits carry their exit address (else OR address) and /16; groups are disjoint by /16', () => {
+    const { store } = openStore();
+    store.storeSnapshot(SOURCE, snapshot(RELAYS), null, T0, T0);
+    const nl = store.eligibleExits(['NL'])[0];
+    assert.deepEqual(nl, {
+      fingerprint: relay(8).fingerprint,
+      nickname: 'relay8',
+      address: '203.0.113.8',
+      country: 'NL',
+      network: '203.0.0.0/16',
+    });
+    const groups = store.exitGroups('NON_US');
+    assert.deepEqual(
+      groups.map((g) => [g.network, g.exits.map((e) => e.nickname)]),
+      [
+        ['198.51.0.0/16', ['relay5', 'relay6', 'relay7']],
+        ['203.0.0.0/16', ['relay8']],
+      ],
+    );
+    store.close();
+  });
+
+  test('a refresh marks relays it no longer lists as not running, and counts follow', () => {
+    const { store } = openStore();
+    store.storeSnapshot(SOURCE, snapshot(RELAYS), null, T0, T0);
+    const later = new Date(T0.getTime() + HOUR);
+    store.storeSnapshot(
+      SOURCE,
+      snapshot(
+        RELAYS.filter((r) => r.nickname !== 'relay1'),
+        later,
+      ),
+      null,
+      later,
+      later,
+    );
+    assert.deepEqual(
+      store.eligibleExits('US').map((e) => e.nickname),
+      ['relay2', 'relay3'],
+    );
+    const stats = store.stats(later, 3 * HOUR);
+    assert.deepEqual(stats, {
+      exits: { US: 2, NON_US: 4 },
+      relays: 9,
+      relaysPublished: later.toISOString(),
+      refreshedAt: later.toISOString(),
+      stale: false,
+    });
+    // Capacity counts exits ever known, running or not.
+    assert.equal(store.exitsFor('US', []), 3);
+    assert.equal(store.groupsFor('NON_US', []), 2);
+    store.close();
+  });
+
+  test('staleness is judged by relays_published against the allowed age', () => {
+    const { store } = openStore();
+    assert.equal(store.stats(T0, 3 * HOUR).stale, true, 'never refreshed is stale');
+    store.storeSnapshot(SOURCE, snapshot(RELAYS), null, T0, T0);
+    assert.equal(store.stats(new Date(T0.getTime() + 3 * HOUR), 3 * HOUR).stale, false);
+    assert.equal(store.stats(new Date(T0.getTime() + 3 * HOUR + 1), 3 * HOUR).stale, true);
+    store.close();
+  });
+
+  test('a failed refresh changes no relay row and is logged with its error', () => {
+    const { store, file } = openStore();
+    store.storeSnapshot(SOURCE, snapshot(RELAYS), 'Sat, 19 Nov 2022 10:05:00 GMT', T0, T0);
+    const dump = (): unknown => new Database(file, { readonly: true }).prepare('SELECT * FROM relays ORDER BY 1').all();
+    const before = dump();
+    // A snapshot whose 3rd relay breaks a constraint: the whole transaction rolls back.
+    const broken = [relay(11), relay(12), { ...relay(13), fingerprint: 'SHORT' }];
+    assert.throws(() => {
+      store.storeSnapshot(SOURCE, snapshot(broken, new Date(T0.getTime() + HOUR)), null, T0, T0);
+    });
+    store.recordFailure(SOURCE, T0, T0, 'onionoo answered garbage');
+    assert.deepEqual(dump(), before);
+    assert.deepEqual(
+      store.recentRefreshes(2).map((r) => [r.outcome, r.relays, r.error]),
+      [
+        ['failed', null, 'onionoo answered garbage'],
+        ['updated', 10, null],
+      ],
+    );
+    assert.deepEqual(store.checkpoint(SOURCE), { lastModified: 'Sat, 19 Nov 2022 10:05:00 GMT', relaysPublished: T0 });
+    store.close();
+  });
+});
