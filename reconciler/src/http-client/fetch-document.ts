@@ -1,5 +1,5 @@
-import { promisify } from 'node:util';
-import { gunzip, inflate } from 'node:zlib';
+import { pipeline } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
 import { request } from 'undici';
 import { errorMessage, TorfleetError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -11,9 +11,6 @@ import {
   type RetryPolicy,
 } from './retry-policy.js';
 
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
-
 export interface FetchDocumentOptions {
   /** Names the document in messages: "onionoo details", "consensus". */
   readonly what: string;
@@ -21,7 +18,7 @@ export interface FetchDocumentOptions {
   /** Per attempt, from request to the last body byte. */
   readonly timeoutMs?: number;
   readonly retry?: RetryPolicy;
-  /** Largest body accepted, compressed and decompressed. */
+  /** Largest body accepted, after decompression. */
   readonly maxBytes?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -29,10 +26,16 @@ export interface FetchDocumentOptions {
   readonly log?: Logger;
 }
 
-export interface FetchedDocument {
+export interface FetchHead {
   readonly status: 200 | 304;
   readonly lastModified: string | undefined;
   readonly contentType: string | undefined;
+}
+
+/** Reads a 200's decompressed body as it arrives. Its own errors are final; the body's errors are retried. */
+export type BodyConsumer<T> = (head: FetchHead, body: AsyncIterable<Buffer>) => Promise<T>;
+
+export interface FetchedDocument extends FetchHead {
   /** The decompressed body; empty for 304. */
   readonly body: Buffer;
 }
@@ -50,12 +53,20 @@ class RetryableFailure extends Error {
   }
 }
 
+/** An error of the body stream itself (connection cut, corrupt gzip), as opposed to the consumer's. */
+class BodyReadError extends Error {}
+
 /**
  * GETs a document with gzip, timeouts and retries (capped exponential backoff with jitter; a 429/503's
- * Retry-After is honoured up to `retry.maxRetryAfterMs`). 200 and 304 are answers; other statuses,
- * network errors and timeouts are retried when they can pass, and end in a typed error otherwise.
+ * Retry-After is honoured up to `retry.maxRetryAfterMs`), and streams a 200's body to `consume`.
+ * Network errors, timeouts and 408/429/5xx are retried; other statuses end in a typed error.
+ * For a 304 `consume` is not called and `result` is undefined.
  */
-export async function fetchDocument(url: string, options: FetchDocumentOptions): Promise<FetchedDocument> {
+export async function fetchStream<T>(
+  url: string,
+  options: FetchDocumentOptions,
+  consume: BodyConsumer<T>,
+): Promise<{ head: FetchHead; result: T | undefined }> {
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
@@ -63,7 +74,7 @@ export async function fetchDocument(url: string, options: FetchDocumentOptions):
   const log = options.log ?? silentLogger;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fetchOnce(url, options);
+      return await fetchOnce(url, options, consume, now);
     } catch (error) {
       if (!(error instanceof RetryableFailure)) throw error;
       if (attempt >= policy.attempts) {
@@ -85,89 +96,105 @@ export async function fetchDocument(url: string, options: FetchDocumentOptions):
       await sleep(delay);
     }
   }
-
-  async function fetchOnce(target: string, opts: FetchDocumentOptions): Promise<FetchedDocument> {
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-    let response;
-    try {
-      response = await request(target, {
-        method: 'GET',
-        headers: { 'accept-encoding': 'gzip', 'user-agent': 'torfleet', ...opts.headers },
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      throw new RetryableFailure(errorMessage(error), undefined);
-    }
-    const header = (name: string): string | undefined => {
-      const value = response.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    };
-    if (response.statusCode === 304) {
-      await response.body.dump();
-      return { status: 304, lastModified: header('last-modified'), contentType: undefined, body: Buffer.alloc(0) };
-    }
-    if (response.statusCode !== 200) {
-      await response.body.dump();
-      const message = `HTTP ${response.statusCode}`;
-      if (isRetryableStatus(response.statusCode)) {
-        throw new RetryableFailure(message, parseRetryAfter(header('retry-after'), now()));
-      }
-      throw new TorfleetError(
-        'NODE_SOURCE_INVALID',
-        'generic',
-        `${opts.what} at ${target} answered ${message}; check the URL`,
-      );
-    }
-    let raw: Buffer;
-    try {
-      raw = await readBody(response.body, maxBytes);
-    } catch (error) {
-      if (error instanceof TorfleetError) throw error;
-      throw new RetryableFailure(`reading the body failed: ${errorMessage(error)}`, undefined);
-    }
-    const body = await decode(raw, header('content-encoding'), maxBytes, opts.what, target);
-    return { status: 200, lastModified: header('last-modified'), contentType: header('content-type'), body };
-  }
 }
 
-async function readBody(body: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      throw new TorfleetError('NODE_SOURCE_INVALID', 'generic', `the body is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+/** fetchStream that collects the whole body: for documents small enough to hold (a consensus). */
+export async function fetchDocument(url: string, options: FetchDocumentOptions): Promise<FetchedDocument> {
+  const { head, result } = await fetchStream(url, options, async (_head, body) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  });
+  return { ...head, body: result ?? Buffer.alloc(0) };
 }
 
-async function decode(
-  raw: Buffer,
-  encoding: string | undefined,
-  maxBytes: number,
-  what: string,
+async function fetchOnce<T>(
   url: string,
-): Promise<Buffer> {
-  const name = (encoding ?? 'identity').trim().toLowerCase();
+  options: FetchDocumentOptions,
+  consume: BodyConsumer<T>,
+  now: () => Date,
+): Promise<{ head: FetchHead; result: T | undefined }> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let response;
   try {
-    if (name === 'gzip' || name === 'x-gzip') return await gunzipAsync(raw, { maxOutputLength: maxBytes });
-    if (name === 'deflate') return await inflateAsync(raw, { maxOutputLength: maxBytes });
-  } catch (error) {
-    throw new TorfleetError('NODE_SOURCE_INVALID', 'generic', `${what} at ${url}: the ${name} body cannot be decoded`, {
-      cause: error,
+    response = await request(url, {
+      method: 'GET',
+      headers: { 'accept-encoding': 'gzip', 'user-agent': 'torfleet', ...options.headers },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
     });
+  } catch (error) {
+    throw new RetryableFailure(errorMessage(error), undefined);
   }
-  if (name !== 'identity') {
+  const header = (name: string): string | undefined => {
+    const value = response.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  if (response.statusCode === 304) {
+    await response.body.dump();
+    return { head: { status: 304, lastModified: header('last-modified'), contentType: undefined }, result: undefined };
+  }
+  if (response.statusCode !== 200) {
+    await response.body.dump();
+    const message = `HTTP ${response.statusCode}`;
+    if (isRetryableStatus(response.statusCode)) {
+      throw new RetryableFailure(message, parseRetryAfter(header('retry-after'), now()));
+    }
     throw new TorfleetError(
       'NODE_SOURCE_INVALID',
       'generic',
-      `${what} at ${url}: unsupported content-encoding ${name}`,
+      `${options.what} at ${url} answered ${message}; check the URL`,
     );
   }
-  return raw;
+  const encoding = (header('content-encoding') ?? 'identity').trim().toLowerCase();
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? createGunzip()
+      : encoding === 'deflate'
+        ? createInflate()
+        : undefined;
+  if (!decoder && encoding !== 'identity') {
+    await response.body.dump();
+    throw new TorfleetError(
+      'NODE_SOURCE_INVALID',
+      'generic',
+      `${options.what} at ${url}: unsupported content-encoding ${encoding}`,
+    );
+  }
+  const stream = decoder ? pipeline(response.body, decoder, () => undefined) : response.body;
+  const head: FetchHead = { status: 200, lastModified: header('last-modified'), contentType: header('content-type') };
+  try {
+    return { head, result: await consume(head, limited(stream, options.maxBytes ?? DEFAULT_MAX_BYTES)) };
+  } catch (error) {
+    if (error instanceof BodyReadError)
+      throw new RetryableFailure(`reading the body failed: ${error.message}`, undefined);
+    throw error;
+  } finally {
+    // A consumer that stopped early leaves the stream open: close it, and swallow the abort it reports.
+    if (!stream.destroyed) {
+      stream.on('error', () => undefined);
+      stream.destroy();
+    }
+  }
+}
+
+/** The body's chunks, at most `maxBytes` in all; errors of the stream become BodyReadErrors. */
+async function* limited(stream: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
+  let size = 0;
+  const iterator = stream[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      throw new BodyReadError(errorMessage(error));
+    }
+    if (next.done) return;
+    size += next.value.length;
+    if (size > maxBytes) {
+      throw new TorfleetError('NODE_SOURCE_INVALID', 'generic', `the body is larger than ${maxBytes} bytes`);
+    }
+    yield next.value;
+  }
 }

@@ -3,6 +3,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { TorfleetError } from '../errors.js';
 import { packagePath } from '../package-root.js';
 import { parseTorTime } from './consensus-parser.js';
+import { JSON_BYTES, JsonScanner, TruncatedJsonError } from './json-scanner.js';
 import type { ExitPolicySummary, NodeSnapshot, Relay } from './relay.js';
 
 /** The Onionoo details fields torfleet asks for (`fields=`): everything a Relay holds, nothing more. */
@@ -40,37 +41,180 @@ interface OnionooDetails {
   relays: OnionooRelay[];
 }
 
-let compiled: ValidateFunction | undefined;
+interface DetailsValidators {
+  readonly document: ValidateFunction;
+  readonly relay: ValidateFunction;
+}
 
-function detailsValidator(): ValidateFunction {
+let compiled: DetailsValidators | undefined;
+
+function validators(): DetailsValidators {
   if (!compiled) {
-    const schema = JSON.parse(readFileSync(packagePath('schemas', 'onionoo-details.schema.json'), 'utf8')) as object;
-    compiled = new Ajv2020({ allErrors: false, strict: true }).compile(schema);
+    const schema = JSON.parse(readFileSync(packagePath('schemas', 'onionoo-details.schema.json'), 'utf8')) as {
+      $id: string;
+    };
+    const ajv = new Ajv2020({ allErrors: false, strict: true });
+    const document = ajv.compile(schema);
+    const relay = ajv.getSchema(`${schema.$id}#/$defs/relay`);
+    if (!relay) throw new Error('onionoo-details.schema.json has no $defs/relay');
+    compiled = { document, relay };
   }
   return compiled;
 }
 
-/** Parses and checks an Onionoo details document. Unknown fields are ignored; missing optional ones tolerated. */
+type Phase = 'start' | 'member' | 'first-relay' | 'relay' | 'after-member' | 'end';
+
+/** A value that does not end within this many bytes is refused (a relay is a few KiB). */
+const MAX_UNIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Parses an Onionoo details document as its bytes arrive. Each element of `relays` is parsed, checked and
+ * reduced to a Relay on its own, so memory grows with the relays kept, never with the document's size.
+ * Other top-level members are parsed whole. Unknown fields are ignored; missing optional ones tolerated.
+ */
+export class OnionooDetailsParser {
+  private pending: Buffer = Buffer.alloc(0);
+  private phase: Phase = 'start';
+  private readonly top: Record<string, unknown> = {};
+  private readonly relays: Relay[] = [];
+  private readonly check = validators();
+
+  constructor(private readonly origin: string) {}
+
+  push(chunk: Buffer): void {
+    const buffer = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    let consumed: number;
+    try {
+      consumed = this.drain(new JsonScanner(buffer));
+    } catch (error) {
+      throw this.translate(error);
+    }
+    if (buffer.length - consumed > MAX_UNIT_BYTES) {
+      throw this.invalid(`a single JSON value is larger than ${MAX_UNIT_BYTES} bytes`);
+    }
+    // Copy the unparsed tail so the (large) chunk it came from can be collected.
+    this.pending = Buffer.from(buffer.subarray(consumed));
+  }
+
+  finish(): NodeSnapshot {
+    if (this.phase !== 'end') {
+      throw this.invalid('the body is not valid JSON (truncated?): the document ends early');
+    }
+    if (!this.check.document(this.top)) {
+      const first = this.check.document.errors?.[0];
+      throw this.invalid(`${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`);
+    }
+    const details = this.top as unknown as OnionooDetails;
+    const published = parseTorTime(details.relays_published);
+    if (!published) throw this.invalid(`unreadable relays_published "${details.relays_published}"`);
+    return { relaysPublished: published, relays: this.relays };
+  }
+
+  /** Consumes whole units (a member, or one relay with its separator); returns the offset after the last one. */
+  private drain(scanner: JsonScanner): number {
+    const { OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON } = JSON_BYTES;
+    let done = 0;
+    for (;;) {
+      let i = scanner.skipWhitespace(done);
+      try {
+        switch (this.phase) {
+          case 'start':
+            i = scanner.skipWhitespace(scanner.expect(i, OPEN_BRACE, '{'));
+            if (scanner.byteAt(i) === CLOSE_BRACE) {
+              i++;
+              this.phase = 'end';
+            } else {
+              this.phase = 'member';
+            }
+            break;
+          case 'member': {
+            const keyEnd = scanner.endOfValue(i);
+            const key = scanner.parse(i, keyEnd);
+            if (typeof key !== 'string') throw new SyntaxError(`expected a member name at byte ${i}`);
+            i = scanner.skipWhitespace(scanner.expect(scanner.skipWhitespace(keyEnd), COLON, ':'));
+            if (key === 'relays' && scanner.byteAt(i) === OPEN_BRACKET) {
+              this.top.relays = [];
+              i++;
+              this.phase = 'first-relay';
+            } else {
+              const end = scanner.endOfValue(i);
+              this.top[key] = scanner.parse(i, end);
+              i = end;
+              this.phase = 'after-member';
+            }
+            break;
+          }
+          case 'first-relay':
+            if (scanner.byteAt(i) === CLOSE_BRACKET) {
+              i++;
+              this.phase = 'after-member';
+            } else {
+              this.phase = 'relay';
+            }
+            break;
+          case 'relay': {
+            const end = scanner.endOfValue(i);
+            const separatorAt = scanner.skipWhitespace(end);
+            const separator = scanner.byteAt(separatorAt);
+            if (separator !== COMMA && separator !== CLOSE_BRACKET) {
+              throw new SyntaxError(`expected , or ] at byte ${separatorAt}`);
+            }
+            this.addRelay(scanner.parse(i, end));
+            i = separatorAt + 1;
+            if (separator === CLOSE_BRACKET) this.phase = 'after-member';
+            break;
+          }
+          case 'after-member': {
+            const separator = scanner.byteAt(i++);
+            if (separator === CLOSE_BRACE) this.phase = 'end';
+            else if (separator === COMMA) this.phase = 'member';
+            else throw new SyntaxError(`expected , or } at byte ${i - 1}`);
+            break;
+          }
+          case 'end':
+            if (i < scanner.length) throw new SyntaxError(`unexpected data after the document at byte ${i}`);
+            return i;
+        }
+      } catch (error) {
+        if (error instanceof TruncatedJsonError) return done; // the unit continues in the next chunk
+        throw error;
+      }
+      done = i;
+    }
+  }
+
+  private addRelay(raw: unknown): void {
+    if (!this.check.relay(raw)) {
+      const first = this.check.relay.errors?.[0];
+      throw this.invalid(`/relays/${this.relays.length}${first?.instancePath ?? ''} ${first?.message ?? 'is invalid'}`);
+    }
+    this.relays.push(toRelay(raw as OnionooRelay));
+  }
+
+  private translate(error: unknown): unknown {
+    if (error instanceof TorfleetError) return error;
+    if (error instanceof SyntaxError)
+      return this.invalid(`the body is not JSON of the expected shape: ${error.message}`, error);
+    return error;
+  }
+
+  private invalid(what: string, cause?: unknown): TorfleetError {
+    return new TorfleetError(
+      'NODE_SOURCE_INVALID',
+      'generic',
+      `${this.origin}: ${what}; is this an Onionoo details document?`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/** Parses a whole details document held in memory. */
 export function parseOnionooDetails(body: Buffer, origin: string): NodeSnapshot {
-  const invalid = (what: string, cause?: unknown): TorfleetError =>
-    new TorfleetError('NODE_SOURCE_INVALID', 'generic', `${origin}: ${what}; is this an Onionoo details document?`, {
-      cause,
-    });
-  let document: unknown;
-  try {
-    document = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw invalid('the body is not valid JSON (truncated?)', error);
-  }
-  const validate = detailsValidator();
-  if (!validate(document)) {
-    const first = validate.errors?.[0];
-    throw invalid(`${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`);
-  }
-  const details = document as OnionooDetails;
-  const published = parseTorTime(details.relays_published);
-  if (!published) throw invalid(`unreadable relays_published "${details.relays_published}"`);
-  return { relaysPublished: published, relays: details.relays.map(toRelay) };
+  const parser = new OnionooDetailsParser(origin);
+  parser.push(body);
+  return parser.finish();
 }
 
 function toRelay(relay: OnionooRelay): Relay {

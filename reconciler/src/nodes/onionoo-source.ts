@@ -1,7 +1,7 @@
 import { TorfleetError } from '../errors.js';
-import { fetchDocument, type FetchDocumentOptions } from '../http-client/fetch-document.js';
+import { fetchStream, type FetchDocumentOptions } from '../http-client/fetch-document.js';
 import type { NodeFetchResult, NodeSource, SourceCheckpoint } from './node-source.js';
-import { ONIONOO_FIELDS, parseOnionooDetails } from './onionoo-details.js';
+import { ONIONOO_FIELDS, OnionooDetailsParser } from './onionoo-details.js';
 
 export type OnionooFetchOptions = Omit<FetchDocumentOptions, 'what' | 'headers'>;
 
@@ -20,21 +20,26 @@ export function createOnionooSource(baseUrl: string, options: OnionooFetchOption
     async fetch(checkpoint: SourceCheckpoint): Promise<NodeFetchResult> {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (checkpoint.lastModified) headers['if-modified-since'] = checkpoint.lastModified;
-      const response = await fetchDocument(url, { ...options, what: 'onionoo details', headers });
-      if (response.status === 304) return { kind: 'not_modified' };
-      const type = response.contentType?.toLowerCase();
-      if (type !== undefined && !type.includes('json')) {
-        throw new TorfleetError(
-          'NODE_SOURCE_INVALID',
-          'generic',
-          `onionoo details at ${url} answered content-type "${type}", not JSON; check TORFLEET_ONIONOO_URL`,
-        );
-      }
-      return {
-        kind: 'updated',
-        snapshot: parseOnionooDetails(response.body, `onionoo details at ${url}`),
-        lastModified: response.lastModified ?? null,
-      };
+      const origin = `onionoo details at ${url}`;
+      const { head, result } = await fetchStream(
+        url,
+        { ...options, what: 'onionoo details', headers },
+        async (head, body) => {
+          const type = head.contentType?.toLowerCase();
+          if (type !== undefined && !type.includes('json')) {
+            throw new TorfleetError(
+              'NODE_SOURCE_INVALID',
+              'generic',
+              `${origin} answered content-type "${type}", not JSON; check TORFLEET_ONIONOO_URL`,
+            );
+          }
+          const parser = new OnionooDetailsParser(origin);
+          for await (const chunk of body) parser.push(chunk);
+          return parser.finish();
+        },
+      );
+      if (!result) return { kind: 'not_modified' };
+      return { kind: 'updated', snapshot: result, lastModified: head.lastModified ?? null };
     },
   };
 }

@@ -142,8 +142,12 @@ describe('onionoo source against a loopback Onionoo server (real HTTP, real SQLi
   });
 
   test('JSON of the wrong shape is rejected', async () => {
-    server.script.push({ kind: 'body', contentType: 'application/json', body: '{"relays": [{"nickname": "x"}]}' });
+    server.script.push({ kind: 'body', contentType: 'application/json', body: '{"relays": []}' });
     await expectFailure(store, fastRetries(), /must have required property 'relays_published'/);
+    server.script.push({ kind: 'body', contentType: 'application/json', body: '{"relays": [{"nickname": "x"}]}' });
+    await expectFailure(store, fastRetries(), /\/relays\/0 must have required property 'fingerprint'/);
+    server.script.push({ kind: 'body', contentType: 'application/json', body: '[1, 2, 3]' });
+    await expectFailure(store, fastRetries(), /not JSON of the expected shape: expected \{ at byte 0/);
     server.script.push({
       kind: 'body',
       contentType: 'application/json',

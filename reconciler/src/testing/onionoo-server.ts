@@ -26,6 +26,11 @@ export class OnionooTestServer {
   readonly script: ScriptedAnswer[] = [];
   lastModified: Date;
   private server: Server | undefined;
+  private readonly cache = new Map<string, Buffer>();
+  private cacheFor: OnionooDetailsJson | undefined;
+
+  /** When true, `fields=` is ignored and every relay comes with every field (the largest answer). */
+  ignoreFields = false;
 
   constructor(
     private document: OnionooDetailsJson,
@@ -78,10 +83,9 @@ export class OnionooTestServer {
       response.writeHead(304, { 'last-modified': lastModified }).end();
       return;
     }
-    const fields = parsed.searchParams.get('fields')?.split(',') ?? null;
-    const body = Buffer.from(JSON.stringify(selectFields(this.document, fields)));
+    const fields = this.ignoreFields ? null : (parsed.searchParams.get('fields') ?? null);
     const gzip = /\bgzip\b/.test(headers['accept-encoding'] ?? '');
-    const payload = gzip ? gzipSync(body) : body;
+    const payload = this.encoded(fields, gzip);
     response.writeHead(200, {
       'content-type': 'application/json',
       'last-modified': lastModified,
@@ -89,6 +93,22 @@ export class OnionooTestServer {
       'content-length': String(payload.length),
     });
     response.end(payload);
+  }
+
+  /** The answer's bytes, encoded once per (document, fields, gzip) so a benchmark times the client, not the server. */
+  private encoded(fields: string | null, gzip: boolean): Buffer {
+    const key = `${fields ?? '*'}|${String(gzip)}`;
+    if (this.cacheFor !== this.document) {
+      this.cache.clear();
+      this.cacheFor = this.document;
+    }
+    let payload = this.cache.get(key);
+    if (!payload) {
+      const body = Buffer.from(JSON.stringify(selectFields(this.document, fields?.split(',') ?? null)));
+      payload = gzip ? gzipSync(body) : body;
+      this.cache.set(key, payload);
+    }
+    return payload;
   }
 
   private answerScripted(scripted: ScriptedAnswer, response: ServerResponse): void {

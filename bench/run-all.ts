@@ -1,0 +1,9 @@
+/** `npm run bench`: every benchmark, figures printed as Markdown tables (copy them into BENCHMARKS.md). */
+import os from 'node:os';
+import { benchNodeRefresh } from './node-refresh.js';
+
+console.log(`# torfleet benchmarks — ${new Date().toISOString()}`);
+console.log(
+  `node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+);
+await benchNodeRefresh();

@@ -1,0 +1,108 @@
+/**
+ * Finds the extent of JSON values inside a UTF-8 buffer without building them, so a large document
+ * can be parsed one small piece at a time. Structural characters are ASCII, and UTF-8 continuation
+ * bytes never equal an ASCII byte, so scanning bytes is exact. Offsets past the end mean "truncated".
+ */
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+export class TruncatedJsonError extends Error {
+  constructor(readonly offset: number) {
+    super(`the JSON ends early at byte ${offset}`);
+  }
+}
+
+export class JsonScanner {
+  constructor(private readonly bytes: Buffer) {}
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  byteAt(offset: number): number {
+    if (offset >= this.bytes.length) throw new TruncatedJsonError(offset);
+    return this.bytes[offset] ?? 0;
+  }
+
+  skipWhitespace(offset: number): number {
+    let i = offset;
+    while (i < this.bytes.length) {
+      const b = this.bytes[i];
+      if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) break;
+      i++;
+    }
+    return i;
+  }
+
+  /** The offset just past the value starting at `offset`. */
+  endOfValue(offset: number): number {
+    const first = this.byteAt(offset);
+    if (first === QUOTE) return this.endOfString(offset);
+    if (first === OPEN_BRACE || first === OPEN_BRACKET) return this.endOfContainer(offset);
+    let i = offset;
+    while (i < this.bytes.length) {
+      const b = this.bytes[i];
+      if (
+        b === COMMA ||
+        b === CLOSE_BRACE ||
+        b === CLOSE_BRACKET ||
+        b === 0x20 ||
+        b === 0x0a ||
+        b === 0x0d ||
+        b === 0x09
+      ) {
+        return i;
+      }
+      i++;
+    }
+    throw new TruncatedJsonError(i);
+  }
+
+  /** Parses the value in [start, end) with JSON.parse. */
+  parse(start: number, end: number): unknown {
+    return JSON.parse(this.bytes.toString('utf8', start, end));
+  }
+
+  expect(offset: number, byte: number, what: string): number {
+    if (this.byteAt(offset) !== byte) throw new SyntaxError(`expected ${what} at byte ${offset}`);
+    return offset + 1;
+  }
+
+  private endOfString(offset: number): number {
+    let i = offset + 1;
+    while (i < this.bytes.length) {
+      const b = this.bytes[i];
+      if (b === BACKSLASH) i += 2;
+      else if (b === QUOTE) return i + 1;
+      else i++;
+    }
+    throw new TruncatedJsonError(i);
+  }
+
+  private endOfContainer(offset: number): number {
+    let depth = 0;
+    let i = offset;
+    while (i < this.bytes.length) {
+      const b = this.bytes[i];
+      if (b === QUOTE) {
+        i = this.endOfString(i);
+        continue;
+      }
+      if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
+      else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+    throw new TruncatedJsonError(i);
+  }
+}
+
+export const JSON_BYTES = { OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON, QUOTE } as const;
