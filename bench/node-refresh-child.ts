@@ -1,23 +1,24 @@
 /**
  * One measured refresh in a fresh process, so peak RSS is the refresh's own.
- * argv: ONIONOO_URL DB_FILE MODE (full | phases | not-modified)
+ * argv: ONIONOO_URL DB_FILE MODE (full | phases | not-modified), or CONSENSUS_FILE DB_FILE consensus GEOIP_FILE
  * Prints one JSON line.
  */
 import { performance } from 'node:perf_hooks';
 import { fetchDocument } from '../reconciler/src/http-client/fetch-document.js';
+import { createConsensusSource } from '../reconciler/src/nodes/consensus-source.js';
 import { NodeStore } from '../reconciler/src/nodes/node-store.js';
 import { onionooDetailsUrl, createOnionooSource } from '../reconciler/src/nodes/onionoo-source.js';
 import { parseOnionooDetails } from '../reconciler/src/nodes/onionoo-details.js';
 import { refreshNodes } from '../reconciler/src/nodes/refresh-nodes.js';
 
-const [url = '', db = '', mode = 'full'] = process.argv.slice(2);
+const [url = '', db = '', mode = 'full', geoip = ''] = process.argv.slice(2);
 const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 const store = NodeStore.open(db);
-const source = createOnionooSource(url);
+const source = mode === 'consensus' ? createConsensusSource(url, geoip) : createOnionooSource(url);
 const baselineRssMb = mb(process.memoryUsage().rss);
 
-if (mode === 'full') {
+if (mode === 'full' || mode === 'consensus') {
   const start = performance.now();
   const outcome = await refreshNodes({ source, store });
   const ms = performance.now() - start;

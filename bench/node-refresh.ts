@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildOnionooDetails } from '../reconciler/src/testing/onionoo-fixture.js';
 import { OnionooTestServer } from '../reconciler/src/testing/onionoo-server.js';
+import { sharedConsensusFile, sharedGeoIpFile } from '../reconciler/src/testing/shared-data.js';
 
 const run = promisify(execFile);
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'node-refresh-child.js');
 const RUNS = 5;
 
-async function child(url: string, db: string, mode: string): Promise<Record<string, number>> {
-  const { stdout } = await run(process.execPath, [CHILD, url, db, mode]);
+async function child(url: string, db: string, mode: string, ...rest: string[]): Promise<Record<string, number>> {
+  const { stdout } = await run(process.execPath, [CHILD, url, db, mode, ...rest]);
   return JSON.parse(stdout) as Record<string, number>;
 }
 
@@ -55,6 +56,14 @@ export async function benchNodeRefresh(): Promise<void> {
         `| ${ignoreFields ? 'every field (fields= ignored)' : 'fields= honoured'} | ${m(phases, 'relays')} | ${f1(m(phases, 'bytes') / 1e6)} | ${f1(m(phases, 'fetchGunzipMs'))} | ${f1(m(phases, 'parseValidateMs'))} | ${f1(m(phases, 'storeMs'))} | ${f1(m(full, 'ms'))} | ${f1(m(full, 'baselineRssMb'))} | ${f1(m(full, 'peakRssMb'))} |`,
       );
     }
+    const consensus: Record<string, number>[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      consensus.push(await child(sharedConsensusFile, path.join(work, `c${i}.db`), 'consensus', sharedGeoIpFile));
+    }
+    const c = (key: string): string => f1(median(consensus.map((r) => r[key] ?? NaN)));
+    console.log(
+      `| consensus source: the shared consensus (2.4 MB) + GeoIP file (4 MB), from disk | 6088 | 2.4 | | | | ${c('ms')} | ${c('baselineRssMb')} | ${c('peakRssMb')} |`,
+    );
     const db = path.join(work, 'cond.db');
     await child(url, db, 'full');
     const notModified = await child(url, db, 'not-modified');
