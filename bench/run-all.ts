@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, figures printed as Markdown tables (copy them into BENCHMARKS.md). */
 import os from 'node:os';
+import { benchComputePlan } from './compute-plan.js';
 import { benchNodeRefresh } from './node-refresh.js';
 
 console.log(`# torfleet benchmarks — ${new Date().toISOString()}`);
@@ -7,3 +8,4 @@ console.log(
   `node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
 );
 await benchNodeRefresh();
+benchComputePlan();

@@ -1,0 +1,172 @@
+import { geoCategoryOf, type Fleet, type PoolSpec, type TorSettings } from '../fleet/fleet-types.js';
+import type { EligibleExit } from '../nodes/eligible-exit.js';
+import { assignExits, proxyName } from './assign-exits.js';
+import {
+  PLAN_FORMAT_VERSION,
+  type ChangeReason,
+  type ObservedProxy,
+  type Plan,
+  type PlannedChange,
+  type ProxyExits,
+  type ProxySpec,
+} from './plan-types.js';
+import { specHashOf } from './spec-hash.js';
+
+export interface PlanInput {
+  readonly fleet: Fleet;
+  /** The fleet's git commit (or file digest) being applied. */
+  readonly revision: string;
+  /** Every eligible exit of the node database (running, Exit, not BadExit, country known). */
+  readonly exits: readonly EligibleExit[];
+  readonly observed: readonly ObservedProxy[];
+  /** A digest of what else shapes every container (torrc template, runtime options): a change replaces them all. */
+  readonly containerShape: string;
+}
+
+/**
+ * The plan: what must change so the running proxies match the fleet. Pure: no I/O, no clock, no
+ * randomness; the same input always gives the same plan.
+ */
+export function computePlan(input: PlanInput): Plan {
+  const { primary, duplicates } = pickPrimaries(input.observed);
+  const assignments = assignExits(input.fleet.pools, input.exits, primary);
+  const eligible = new Set(input.exits.map((exit) => exit.fingerprint));
+  const changes: PlannedChange[] = [];
+  const wanted = new Set<string>();
+
+  for (const pool of input.fleet.pools) {
+    const digest = poolDigest(pool, input.fleet.tor, input.containerShape);
+    for (let index = 0; index < pool.count; index++) {
+      const name = proxyName(pool.name, index);
+      wanted.add(name);
+      const before = primary.get(name) ?? null;
+      const exits = assignments.byProxy.get(name);
+      if (!exits) {
+        if (before)
+          changes.push({
+            action: 'delete',
+            proxy: name,
+            pool: pool.name,
+            reason: 'no_eligible_exit',
+            before,
+            after: null,
+          });
+        continue;
+      }
+      const after = buildSpec(pool, index, exits, input.fleet.tor, digest);
+      changes.push(changeFor(name, pool.name, before, after, eligible));
+    }
+  }
+  const deletions: PlannedChange[] = [];
+  for (const before of primary.values()) {
+    if (!wanted.has(before.name)) deletions.push(deletion(before, 'removed_from_fleet'));
+  }
+  for (const before of duplicates) deletions.push(deletion(before, 'duplicate'));
+  deletions.sort((a, b) => compare(a.proxy, b.proxy) || compare(a.before?.id ?? '', b.before?.id ?? ''));
+
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    revision: input.revision,
+    changes: [...changes, ...deletions],
+    shortfalls: assignments.shortfalls,
+  };
+}
+
+function changeFor(
+  name: string,
+  pool: string,
+  before: ObservedProxy | null,
+  after: ProxySpec,
+  eligible: ReadonlySet<string>,
+): PlannedChange {
+  if (!before) return { action: 'create', proxy: name, pool, reason: 'new', before, after };
+  let reason: ChangeReason;
+  if (before.specHash === after.specHash) {
+    if (before.state !== 'stopped') return { action: 'noop', proxy: name, pool, reason: 'unchanged', before, after };
+    reason = 'container_dead';
+  } else if (before.exitFingerprints.some((fingerprint) => !eligible.has(fingerprint))) {
+    reason = 'exit_gone';
+  } else if (!sameMembers(before.exitFingerprints, after.exits.fingerprints)) {
+    reason = after.mode === 'flexible' ? 'exits_changed' : 'exit_gone';
+  } else {
+    reason = 'spec_changed';
+  }
+  return { action: 'replace', proxy: name, pool, reason, before, after };
+}
+
+function deletion(before: ObservedProxy, reason: ChangeReason): PlannedChange {
+  return { action: 'delete', proxy: before.name, pool: before.pool, reason, before, after: null };
+}
+
+/** One container per proxy name: a running one first, then the lowest id; the rest are duplicates. */
+function pickPrimaries(observed: readonly ObservedProxy[]): {
+  primary: Map<string, ObservedProxy>;
+  duplicates: ObservedProxy[];
+} {
+  const sorted = [...observed].sort(
+    (a, b) =>
+      compare(a.name, b.name) || Number(b.state === 'running') - Number(a.state === 'running') || compare(a.id, b.id),
+  );
+  const primary = new Map<string, ObservedProxy>();
+  const duplicates: ObservedProxy[] = [];
+  for (const proxy of sorted) {
+    if (primary.has(proxy.name)) duplicates.push(proxy);
+    else primary.set(proxy.name, proxy);
+  }
+  return { primary, duplicates };
+}
+
+/**
+ * The part of the spec hash every proxy of a pool shares: the container shape, tor settings (the
+ * credential only as its digest) and the pool fields that reach a torrc. Not `count` or `geo`: scaling a
+ * pool, or a geo change that keeps a proxy's exit, restarts nothing.
+ */
+export function poolDigest(pool: PoolSpec, tor: TorSettings, containerShape: string): string {
+  const proxy = tor.httpsProxy && {
+    address: tor.httpsProxy.address,
+    auth: specHashOf(tor.httpsProxy.auth?.reveal() ?? null),
+  };
+  return specHashOf({
+    shape: containerShape,
+    tor: { ...tor, httpsProxy: proxy },
+    pool: { name: pool.name, mode: pool.mode, bind: pool.bind, rotateEverySeconds: pool.rotateEverySeconds },
+  });
+}
+
+export function buildSpec(
+  pool: PoolSpec,
+  index: number,
+  exits: ProxyExits,
+  tor: TorSettings,
+  digest: string,
+): ProxySpec {
+  const name = proxyName(pool.name, index);
+  const port = pool.basePort + index;
+  // Fingerprints are what tor is pinned to; a rotating proxy's countries reach its torrc too.
+  const countries = pool.mode === 'rotating' ? exits.countries.join(',') : '';
+  return {
+    name,
+    pool: pool.name,
+    index,
+    geo: pool.geo,
+    exclude: pool.exclude,
+    geoCategory: geoCategoryOf(pool.geo),
+    mode: pool.mode,
+    bind: pool.bind,
+    port,
+    exits,
+    rotateEverySeconds: pool.rotateEverySeconds,
+    tor,
+    specHash: specHashOf([digest, name, port, exits.fingerprints.join(','), countries]),
+  };
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((item) => set.has(item));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

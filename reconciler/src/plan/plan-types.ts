@@ -1,0 +1,94 @@
+import type { GeoCategory, GeoSelector, PoolMode, TorSettings } from '../fleet/fleet-types.js';
+
+/** Bumped whenever the JSON shape of a Plan changes; consumers of `plan --json` check it. */
+export const PLAN_FORMAT_VERSION = 1;
+
+/** Where a proxy's traffic may leave the Tor network. */
+export interface ProxyExits {
+  /** Pinned exit fingerprints: one (strict), a /16 group (flexible), none (rotating: any exit of the geo). */
+  readonly fingerprints: readonly string[];
+  readonly addresses: readonly string[];
+  /** Countries of the pinned exits, or the countries a rotating proxy may use (empty for NON_US: any but US). */
+  readonly countries: readonly string[];
+  /** `a.b.0.0/16` of a flexible proxy's group; null otherwise. */
+  readonly network: string | null;
+}
+
+/** Everything that shapes one proxy's container. */
+export interface ProxySpec {
+  /** `POOL-i` */
+  readonly name: string;
+  readonly pool: string;
+  readonly index: number;
+  readonly geo: GeoSelector;
+  readonly exclude: readonly string[];
+  readonly geoCategory: GeoCategory;
+  readonly mode: PoolMode;
+  readonly bind: string;
+  readonly port: number;
+  readonly exits: ProxyExits;
+  readonly rotateEverySeconds: number | null;
+  readonly tor: TorSettings;
+  /** Hash of everything above that reaches the container, plus the container shape (template, runtime options). */
+  readonly specHash: string;
+}
+
+export type ObservedState = 'running' | 'restarting' | 'stopped';
+
+/** A proxy as the runtime sees it, read from its container's labels and state. */
+export interface ObservedProxy {
+  readonly name: string;
+  readonly pool: string;
+  readonly id: string;
+  readonly state: ObservedState;
+  readonly specHash: string;
+  /** Exit fingerprints it is pinned to (label `torfleet.exits`). */
+  readonly exitFingerprints: readonly string[];
+  readonly revision: string;
+  readonly startedAt: string | null;
+}
+
+export type PlanAction = 'create' | 'replace' | 'delete' | 'noop';
+
+export type ChangeReason =
+  | 'new' // wanted, no container
+  | 'unchanged' // wanted, container matches
+  | 'spec_changed' // the container's spec hash differs (fleet file, tor settings, template)
+  | 'exit_gone' // a pinned exit left the eligible set; re-pinned
+  | 'exits_changed' // a flexible proxy's /16 group gained or lost exits
+  | 'container_dead' // the container is not running
+  | 'removed_from_fleet' // no longer wanted (pool removed or scaled down)
+  | 'duplicate' // a second container for the same proxy
+  | 'no_eligible_exit'; // its exit is gone and no other eligible exit is free
+
+export interface PlannedChange {
+  readonly action: PlanAction;
+  readonly proxy: string;
+  readonly pool: string;
+  readonly reason: ChangeReason;
+  readonly before: ObservedProxy | null;
+  readonly after: ProxySpec | null;
+}
+
+/** A pool that could not get all its proxies: a condition for the operator, not an error. */
+export interface Shortfall {
+  readonly pool: string;
+  readonly mode: PoolMode;
+  readonly wanted: number;
+  readonly planned: number;
+  /** Eligible exits (strict, rotating) or /16 groups of them (flexible) in the pool's geo, taken or not. */
+  readonly available: number;
+  readonly message: string;
+}
+
+export interface Plan {
+  readonly formatVersion: typeof PLAN_FORMAT_VERSION;
+  readonly revision: string;
+  /** Every wanted proxy and every observed one, in fleet order, deletions last. */
+  readonly changes: readonly PlannedChange[];
+  readonly shortfalls: readonly Shortfall[];
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.changes.some((change) => change.action !== 'noop');
+}

@@ -1,0 +1,19 @@
+import { createHash } from 'node:crypto';
+
+/** JSON with object keys sorted at every depth, so equal values always serialise alike. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
+    const record = item as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(record)
+        .sort()
+        .map((key) => [key, record[key]]),
+    );
+  });
+}
+
+/** A short, stable hash (20 hex digits) of a value's canonical JSON: the `torfleet.spec-hash` label. */
+export function specHashOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 20);
+}
