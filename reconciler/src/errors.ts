@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'NODE_SOURCE_INVALID'
   | 'NODE_DB'
   | 'USAGE'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'TORRC_INVALID';
 
 export class TorfleetError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TorfleetError } from '../errors.js';
+
+export interface VerifyOptions {
+  /** The tor binary; `tor` on the PATH by default. */
+  readonly torBinary?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Tor's warnings that say nothing wrong about the file (running as root, a private network ...). */
+const NOISE = [
+  /running Tor as root/i,
+  /alternate directory authorities/i,
+  /TestingTorNetwork is set/i,
+  /MaxMemInQueues is set to a low value/i,
+];
+
+/**
+ * Checks a rendered torrc with `tor --verify-config` (the second gate: values were validated before
+ * rendering). Its DataDirectory and ControlSocket are paths where the proxy runs (inside a container),
+ * which tor would check against this machine: they are pointed at a scratch directory for the check.
+ * Throws a TorfleetError naming the proxy and quoting tor's warnings.
+ */
+export async function verifyTorrc(proxy: string, torrc: string, options: VerifyOptions = {}): Promise<void> {
+  const binary = options.torBinary ?? 'tor';
+  const scratch = await mkdtemp(path.join(tmpdir(), 'torfleet-verify-'));
+  const checked = torrc
+    .replace(/^DataDirectory .*$/m, `DataDirectory ${scratch}`)
+    .replace(/^ControlSocket .*$/m, `ControlSocket ${scratch}/control`);
+  const { code, output } = await runTor(binary, checked, options.timeoutMs ?? 10_000)
+    .finally(() => rm(scratch, { recursive: true, force: true }))
+    .catch((error: unknown) => {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new TorfleetError(
+        'TORRC_INVALID',
+        'stalled',
+        missing
+          ? `cannot check the torrc of ${proxy}: "${binary}" is not installed (apt-get install tor); torfleet checks every torrc with tor --verify-config`
+          : `cannot check the torrc of ${proxy} with ${binary} --verify-config`,
+        { cause: error },
+      );
+    });
+  if (code === 0) return;
+  const problems = output
+    .split('\n')
+    .filter((line) => /\[(warn|err)\]/.test(line) && !NOISE.some((noise) => noise.test(line)))
+    .map((line) => line.replace(/^.*?\[(warn|err)\] /, '').trim())
+    .filter((line) => !/^Reading config failed/.test(line));
+  throw new TorfleetError(
+    'TORRC_INVALID',
+    'stalled',
+    `tor rejects the torrc of ${proxy}: ${problems.join('; ') || `tor --verify-config exited ${code}`}; check templates/torrc.tmpl and the fleet's tor settings`,
+  );
+}
+
+function runTor(binary: string, torrc: string, timeoutMs: number): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, ['--verify-config', '--hush', '--defaults-torrc', '/dev/null', '-f', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code: code ?? 1, output });
+    });
+    child.stdin.end(torrc);
+  });
+}
