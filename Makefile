@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 TORFLEET := node dist/reconciler/src/cli/main.js
+TOR_IMAGE ?= torfleet/tor:0.4.9
 
-.PHONY: help deps build lint test bench validate nodes-refresh nodes-stats demo clean
+.PHONY: help deps docker image build lint test bench validate plan apply nodes-refresh nodes-stats demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -11,13 +12,23 @@ help: ## list the targets
 deps: ## install Debian packages and node_modules as needed
 	@.ci/install-deps
 
+docker: deps ## make sure a Docker engine answers (starts dockerd when root and none runs)
+	@.ci/start-dockerd
+
+image: docker ## build the tor image $(TOR_IMAGE): from templates/Dockerfile if debian:bookworm-slim is here, else without any registry
+	@if docker image inspect debian:bookworm-slim >/dev/null 2>&1; then \
+	  docker build -t $(TOR_IMAGE) -f templates/Dockerfile templates; \
+	else \
+	  templates/build-tor-image.sh $(TOR_IMAGE); \
+	fi
+
 build: deps ## compile TypeScript to dist/
 	npm run build
 
 lint: deps ## eslint + prettier
 	npm run lint
 
-test: deps ## lint, then build (tsc typechecks) and every test: what CI runs
+test: deps image ## lint, then build (tsc typechecks) and every test: what CI runs
 	npm run lint
 	npm test
 
@@ -26,6 +37,12 @@ bench: deps ## benchmarks; figures printed as Markdown (see BENCHMARKS.md)
 
 validate: build ## check fleet/fleet.yaml
 	$(TORFLEET) validate fleet/fleet.yaml
+
+plan: build ## print what apply would change (exit 0 nothing, 2 changes, 1 error)
+	$(TORFLEET) plan || [ $$? -eq 2 ]
+
+apply: build image ## one reconcile pass: converge the running proxies on the fleet
+	$(TORFLEET) apply
 
 nodes-refresh: build ## refresh the exit-relay database (TORFLEET_NODE_SOURCE, TORFLEET_ONIONOO_URL, ...)
 	$(TORFLEET) nodes refresh

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'NODE_DB'
   | 'USAGE'
   | 'CONFIG_INVALID'
-  | 'TORRC_INVALID';
+  | 'TORRC_INVALID'
+  | 'RUNTIME';
 
 export class TorfleetError extends Error {
   readonly code: ErrorCode;

@@ -12,6 +12,9 @@ export interface Settings {
   readonly consensusUrl: string | null;
   readonly geoipFile: string | null;
   readonly db: string;
+  /** Host directory for proxies' torrc files and data directories, and the fleet repository clone. */
+  readonly stateDir: string;
+  readonly runtime: 'docker' | 'process';
   /** Node data whose relays_published is older than this is stale. */
   readonly nodesMaxAgeMs: number;
   readonly logLevel: LogLevel;
@@ -34,6 +37,10 @@ export function readSettings(env: Env): Settings {
   if (!/^https?:\/\/[^\s/]+/i.test(onionooUrl)) {
     throw new ConfigError(`TORFLEET_ONIONOO_URL is "${onionooUrl}"; use an http(s) URL such as ${DEFAULT_ONIONOO_URL}`);
   }
+  const runtime = get('TORFLEET_RUNTIME') ?? 'docker';
+  if (runtime !== 'docker' && runtime !== 'process') {
+    throw new ConfigError(`TORFLEET_RUNTIME is "${runtime}"; use docker or process`);
+  }
   const logLevel = get('TORFLEET_LOG_LEVEL') ?? 'info';
   if (!isLogLevel(logLevel))
     throw new ConfigError(`TORFLEET_LOG_LEVEL is "${logLevel}"; use debug, info, warn or error`);
@@ -47,6 +54,8 @@ export function readSettings(env: Env): Settings {
     consensusUrl: get('TORFLEET_CONSENSUS_URL') ?? null,
     geoipFile: get('TORFLEET_GEOIP_FILE') ?? null,
     db: get('TORFLEET_DB') ?? 'data/torfleet.db',
+    stateDir: get('TORFLEET_STATE_DIR') ?? 'data',
+    runtime,
     nodesMaxAgeMs: parseDurationSetting('TORFLEET_NODES_MAX_AGE', get('TORFLEET_NODES_MAX_AGE') ?? '3h'),
     logLevel,
   };

@@ -4,6 +4,7 @@ import { createLogger } from '../logger.js';
 import { readSettings } from '../settings.js';
 import type { CliContext, ExitCode } from './cli-context.js';
 import { NODES_USAGE, nodesCommand } from './nodes-command.js';
+import { APPLY_USAGE, PLAN_USAGE, applyCommand, planCommand } from './plan-command.js';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.js';
 
 const USAGE = `torfleet: a GitOps reconciler for fleets of Tor SOCKS5 proxies
@@ -12,6 +13,10 @@ usage:
   ${VALIDATE_USAGE}
       check a fleet file (default: $TORFLEET_FLEET_FILE, else $TORFLEET_FLEET_PATH = fleet/fleet.yaml)
       exit 0 valid, 1 invalid
+  ${PLAN_USAGE}
+      print the changes apply would make, touching nothing; exit 0 no changes, 2 changes, 1 error
+  ${APPLY_USAGE}
+      one reconcile pass: converge the running proxies on the fleet; exit 0 converged, 1 error
   ${NODES_USAGE}
       refresh the exit-relay database now / print its counts; exit 0 ok, 1 error
 
@@ -21,6 +26,8 @@ settings come from TORFLEET_* environment variables; see README.md.
 const COMMANDS: Readonly<Record<string, (context: CliContext) => Promise<ExitCode>>> = {
   validate: validateCommand,
   nodes: nodesCommand,
+  plan: planCommand,
+  apply: applyCommand,
 };
 
 async function main(argv: readonly string[]): Promise<ExitCode> {

@@ -206,6 +206,17 @@ export class NodeStore implements FleetCapacity {
       .all(geoParameters(geo, exclude)) as EligibleExit[];
   }
 
+  /** Every eligible exit of a known country (the planner filters by pool itself), by fingerprint. */
+  allEligibleExits(): EligibleExit[] {
+    return this.db
+      .prepare(
+        `SELECT fingerprint, nickname, exit_ipv4 AS address, country, network16 AS network FROM relays
+         WHERE running = 1 AND is_exit = 1 AND is_bad_exit = 0 AND exit_ipv4 IS NOT NULL AND country IS NOT NULL
+         ORDER BY fingerprint`,
+      )
+      .all() as EligibleExit[];
+  }
+
   /** Eligible exits of a geo grouped by the /16 of their exit address. */
   exitGroups(geo: GeoSelector, exclude: readonly string[] = []): ExitGroup[] {
     return groupBySlash16(this.eligibleExits(geo, exclude));

@@ -1,0 +1,104 @@
+import { errorMessage } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { ObservedProxy, Plan, PlannedChange, ProxySpec } from '../plan/plan-types.js';
+import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
+
+export interface ApplyDependencies {
+  readonly runtime: ProxyRuntime;
+  /** Renders and checks a proxy's torrc (template + tor --verify-config); throws when it is not acceptable. */
+  readonly torrcFor: (spec: ProxySpec) => Promise<string>;
+  readonly log?: Logger;
+  /** How many proxies change at once. */
+  readonly concurrency?: number;
+}
+
+export interface ChangeFailure {
+  readonly change: PlannedChange;
+  readonly error: string;
+}
+
+export interface ApplyResult {
+  readonly done: readonly PlannedChange[];
+  readonly failures: readonly ChangeFailure[];
+  /** What runs after the apply for every proxy it created or replaced. */
+  readonly created: readonly ObservedProxy[];
+}
+
+/**
+ * Carries out exactly the plan: deletions first (they free ports and exits), then replacements and
+ * creations. Every failure is collected, never stopping the others; the next pass retries them.
+ */
+export async function applyPlan(plan: Plan, deps: ApplyDependencies): Promise<ApplyResult> {
+  const log = deps.log ?? silentLogger;
+  const done: PlannedChange[] = [];
+  const failures: ChangeFailure[] = [];
+  const created: ObservedProxy[] = [];
+  const run = async (change: PlannedChange): Promise<void> => {
+    try {
+      const result = await applyChange(change, deps, plan.revision);
+      if (result) created.push(result);
+      done.push(change);
+      log.info('change applied', {
+        proxy: change.proxy,
+        action: change.action,
+        reason: change.reason,
+        revision: plan.revision,
+      });
+    } catch (error) {
+      failures.push({ change, error: errorMessage(error) });
+      log.error('change failed', {
+        proxy: change.proxy,
+        action: change.action,
+        revision: plan.revision,
+        error: errorMessage(error),
+      });
+    }
+  };
+  const limit = deps.concurrency ?? 4;
+  await inBatches(
+    plan.changes.filter((c) => c.action === 'delete'),
+    limit,
+    run,
+  );
+  await inBatches(
+    plan.changes.filter((c) => c.action === 'replace' || c.action === 'create'),
+    limit,
+    run,
+  );
+  return { done, failures, created };
+}
+
+async function applyChange(
+  change: PlannedChange,
+  deps: ApplyDependencies,
+  revision: string,
+): Promise<ObservedProxy | undefined> {
+  const { runtime } = deps;
+  switch (change.action) {
+    case 'noop':
+      return undefined;
+    case 'delete':
+      if (change.before) await runtime.remove(change.before, { forget: change.reason !== 'duplicate' });
+      return undefined;
+    case 'replace':
+    case 'create': {
+      if (!change.after) return undefined;
+      // Check everything first: a torrc tor would refuse, or a missing image, never takes a running proxy down.
+      const torrc = await deps.torrcFor(change.after);
+      await runtime.preflight(change.after);
+      if (change.before) await runtime.remove(change.before, { forget: false });
+      return runtime.create(change.after, torrc, revision);
+    }
+  }
+}
+
+async function inBatches<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { ConfigError } from '../errors.js';
+import type { FleetSource } from '../fleet-source/fleet-source.js';
+import { createFileSource } from '../fleet-source/file-source.js';
+import { createGitSource } from '../fleet-source/git-source.js';
+import { NodeStore } from '../nodes/node-store.js';
+import { packagePath } from '../package-root.js';
+import type { PassDependencies } from '../reconcile/reconcile-pass.js';
+import { DockerRuntime } from '../runtime/docker-runtime.js';
+import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
+import type { CliContext } from './cli-context.js';
+
+/** The one place where settings become real components. */
+export function createFleetSource(context: CliContext): FleetSource {
+  const { settings } = context;
+  if (settings.fleetFile) return createFileSource(settings.fleetFile);
+  const repository = settings.fleetRepo ?? repositoryOfWorkingDirectory();
+  return createGitSource({
+    repository,
+    branch: settings.fleetBranch,
+    filePath: settings.fleetPath,
+    workDir: path.resolve(settings.stateDir, 'fleet-repo'),
+  });
+}
+
+export function createRuntime(context: CliContext): ProxyRuntime {
+  if (context.settings.runtime === 'process') {
+    throw new ConfigError('TORFLEET_RUNTIME=process is not built yet; use docker (the default)');
+  }
+  return new DockerRuntime(new Docker(), { stateDir: path.resolve(context.settings.stateDir), log: context.log });
+}
+
+/** Everything a reconcile pass needs; the caller closes `store`. */
+export function passDependencies(context: CliContext): PassDependencies & { store: NodeStore } {
+  const template = readFileSync(packagePath('templates', 'torrc.tmpl'), 'utf8');
+  const source = createFleetSource(context);
+  const runtime = createRuntime(context);
+  const store = NodeStore.open(context.settings.db);
+  return { source, runtime, store, template, env: context.env, log: context.log };
+}
+
+function repositoryOfWorkingDirectory(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--show-toplevel'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    throw new ConfigError(
+      'no fleet to read: set TORFLEET_FLEET_FILE (a plain file) or TORFLEET_FLEET_REPO (a git URL or path), or run torfleet inside the fleet repository',
+    );
+  }
+}

@@ -1,0 +1,70 @@
+import { applyPlan, type ApplyResult } from '../apply/apply-plan.js';
+import { TorfleetError } from '../errors.js';
+import type { FleetIssue } from '../fleet/fleet-issue.js';
+import { parseFleet } from '../fleet/load-fleet.js';
+import type { FleetSource } from '../fleet-source/fleet-source.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { NodeStore } from '../nodes/node-store.js';
+import { computePlan } from '../plan/compute-plan.js';
+import type { Plan, ProxySpec } from '../plan/plan-types.js';
+import { specHashOf } from '../plan/spec-hash.js';
+import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
+import { renderTorrc, DEFAULT_TORRC_OPTIONS } from '../torrc/render-torrc.js';
+import { verifyTorrc } from '../torrc/verify-torrc.js';
+
+export interface PassDependencies {
+  readonly source: FleetSource;
+  readonly store: NodeStore;
+  readonly runtime: ProxyRuntime;
+  /** The text of templates/torrc.tmpl. */
+  readonly template: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly log?: Logger;
+  readonly torBinary?: string;
+}
+
+export interface PlannedPass {
+  readonly plan: Plan;
+  readonly warnings: readonly FleetIssue[];
+}
+
+/** Reads desired and actual state fresh and computes the plan; changes nothing. */
+export async function planPass(deps: PassDependencies): Promise<PlannedPass> {
+  const document = await deps.source.read();
+  if (!deps.store.hasRelays()) {
+    throw new TorfleetError(
+      'NODE_DB',
+      'waiting',
+      'the node database holds no relays yet; run "torfleet nodes refresh" (or wait for the first refresh)',
+    );
+  }
+  const { fleet, warnings } = parseFleet(document.origin, document.text, { env: deps.env, capacity: deps.store });
+  const plan = computePlan({
+    fleet,
+    revision: document.revision,
+    exits: deps.store.allEligibleExits(),
+    observed: await deps.runtime.list(),
+    containerShape: containerShape(deps),
+  });
+  return { plan, warnings };
+}
+
+/** One reconcile pass: plan, then apply exactly that plan. */
+export async function reconcilePass(deps: PassDependencies): Promise<PlannedPass & { result: ApplyResult }> {
+  const planned = await planPass(deps);
+  const result = await applyPlan(planned.plan, {
+    runtime: deps.runtime,
+    log: deps.log ?? silentLogger,
+    torrcFor: async (spec: ProxySpec) => {
+      const torrc = renderTorrc(deps.template, spec, deps.runtime.torrcPaths(spec));
+      await verifyTorrc(spec.name, torrc, { torBinary: deps.torBinary });
+      return torrc;
+    },
+  });
+  return { ...planned, result };
+}
+
+/** Everything besides a proxy's own spec that shapes its container: a change replaces every proxy. */
+function containerShape(deps: PassDependencies): string {
+  return specHashOf({ template: deps.template, runtime: deps.runtime.name, torrc: DEFAULT_TORRC_OPTIONS });
+}

@@ -1,0 +1,164 @@
+import type Docker from 'dockerode';
+import { errorMessage, TorfleetError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
+import type { TorrcPaths } from '../torrc/render-torrc.js';
+import { mapContainer } from './map-container.js';
+import { ProxyFiles } from './proxy-files.js';
+import { LABEL, type ProxyRuntime } from './proxy-runtime.js';
+
+export interface DockerRuntimeOptions {
+  /** Absolute host directory for torrc files and tor data directories. */
+  readonly stateDir: string;
+  readonly memoryLimitMb?: number;
+  readonly log?: Logger;
+}
+
+/** The image's tor user (templates/Dockerfile, templates/build-tor-image.sh). */
+const TOR_UID = 1000;
+const CONTAINER_DATA_DIR = '/var/lib/tor';
+const CONTAINER_GEOIP = '/etc/torfleet/geoip';
+
+export function containerName(proxy: string): string {
+  return `torfleet-${proxy}`;
+}
+
+/**
+ * Proxies as Docker containers: host networking (the SocksPort binds on the host), restart unless
+ * stopped, a memory limit, an init process (tor as PID 1 ignores SIGTERM), torrc and data directory
+ * bind-mounted from the host. Only containers labelled `torfleet.managed=true` are ever listed or removed.
+ */
+export class DockerRuntime implements ProxyRuntime {
+  readonly name = 'docker';
+  private readonly files: ProxyFiles;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerRuntimeOptions,
+  ) {
+    this.files = new ProxyFiles(options.stateDir, { uid: TOR_UID, gid: TOR_UID });
+    this.log = options.log ?? silentLogger;
+  }
+
+  async list(): Promise<ObservedProxy[]> {
+    const containers = await this.call('list containers', () =>
+      this.docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`] } }),
+    );
+    return containers.flatMap((container) => mapContainer(container) ?? []);
+  }
+
+  torrcPaths(spec: ProxySpec): TorrcPaths {
+    return {
+      dataDirectory: CONTAINER_DATA_DIR,
+      controlSocket: `${CONTAINER_DATA_DIR}/control`,
+      geoipFile: spec.tor.geoipFile ? CONTAINER_GEOIP : null,
+    };
+  }
+
+  preflight(spec: ProxySpec): Promise<void> {
+    return this.requireImage(spec.tor.image);
+  }
+
+  async create(spec: ProxySpec, torrc: string, revision: string): Promise<ObservedProxy> {
+    await this.requireImage(spec.tor.image);
+    await this.files.prepare(spec.name, torrc);
+    const binds = [
+      `${this.files.torrcFile(spec.name)}:/etc/tor/torrc:ro`,
+      `${this.files.dataDir(spec.name)}:${CONTAINER_DATA_DIR}`,
+    ];
+    if (spec.tor.geoipFile) binds.push(`${spec.tor.geoipFile}:${CONTAINER_GEOIP}:ro`);
+    const name = containerName(spec.name);
+    const container = await this.call(`create container ${name}`, () =>
+      this.docker.createContainer({
+        name,
+        Image: spec.tor.image,
+        Labels: {
+          [LABEL.managed]: 'true',
+          [LABEL.pool]: spec.pool,
+          [LABEL.proxy]: spec.name,
+          [LABEL.specHash]: spec.specHash,
+          [LABEL.revision]: revision,
+          [LABEL.exits]: spec.exits.fingerprints.join(','),
+        },
+        StopTimeout: 5,
+        HostConfig: {
+          NetworkMode: 'host',
+          RestartPolicy: { Name: 'unless-stopped' },
+          Memory: (this.options.memoryLimitMb ?? 256) * 1024 * 1024,
+          Init: true,
+          Binds: binds,
+        },
+      }),
+    );
+    await this.call(`start container ${name}`, () => container.start());
+    this.log.info('proxy container started', { proxy: spec.name, container: container.id, revision });
+    const info = await container.inspect();
+    const observed = mapContainer({ Id: info.Id, Labels: info.Config.Labels, State: info.State.Status });
+    if (!observed) throw new TorfleetError('RUNTIME', 'generic', `container ${name} lost its torfleet labels`);
+    return { ...observed, startedAt: info.State.StartedAt };
+  }
+
+  async remove(proxy: ObservedProxy, { forget }: { forget: boolean }): Promise<void> {
+    const container = this.docker.getContainer(proxy.id);
+    let labels: Record<string, string> | undefined;
+    try {
+      labels = (await container.inspect()).Config.Labels;
+    } catch (error) {
+      if (statusOf(error) !== 404) throw this.failure(`inspect container ${proxy.id}`, error);
+    }
+    if (labels) {
+      if (labels[LABEL.managed] !== 'true') {
+        throw new TorfleetError(
+          'RUNTIME',
+          'stalled',
+          `refusing to remove container ${proxy.id}: it is not labelled ${LABEL.managed}=true`,
+        );
+      }
+      await container.remove({ force: true }).catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw this.failure(`remove container ${proxy.id}`, error);
+      });
+      this.log.info('proxy container removed', { proxy: proxy.name, container: proxy.id });
+    }
+    if (forget) await this.files.forget(proxy.name);
+  }
+
+  private async requireImage(image: string): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        throw new TorfleetError(
+          'RUNTIME',
+          'stalled',
+          `the tor image ${image} is not on this Docker engine; build it with "make image" (no registry needed) or docker pull it`,
+        );
+      }
+      throw this.failure(`inspect image ${image}`, error);
+    }
+  }
+
+  private async call<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw this.failure(what, error);
+    }
+  }
+
+  private failure(what: string, error: unknown): TorfleetError {
+    if (statusOf(error) === 409 && what.startsWith('create container')) {
+      return new TorfleetError(
+        'RUNTIME',
+        'stalled',
+        `cannot ${what}: a container of that name already exists and torfleet did not make it (or it is being removed); rename or remove it`,
+        { cause: error },
+      );
+    }
+    return new TorfleetError('RUNTIME', 'waiting', `docker: cannot ${what}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : undefined;
+}

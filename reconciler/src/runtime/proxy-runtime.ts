@@ -1,0 +1,28 @@
+import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
+import type { TorrcPaths } from '../torrc/render-torrc.js';
+
+/** Labels on every container torfleet creates; torfleet never touches one without `torfleet.managed=true`. */
+export const LABEL = {
+  managed: 'torfleet.managed',
+  pool: 'torfleet.pool',
+  proxy: 'torfleet.proxy',
+  specHash: 'torfleet.spec-hash',
+  revision: 'torfleet.revision',
+  /** Comma-separated exit fingerprints the proxy is pinned to: how stickiness survives a reconciler restart. */
+  exits: 'torfleet.exits',
+} as const;
+
+/** Where proxies run: Docker containers, or tor processes. */
+export interface ProxyRuntime {
+  readonly name: 'docker' | 'process';
+  /** Every proxy torfleet manages here, in any state. */
+  list(): Promise<ObservedProxy[]>;
+  /** Paths as tor will see them, for rendering the proxy's torrc. */
+  torrcPaths(spec: ProxySpec): TorrcPaths;
+  /** Checks what create needs and can be checked without touching anything (the image is here, ...). */
+  preflight(spec: ProxySpec): Promise<void>;
+  /** Creates and starts the proxy with this torrc. Its data directory is kept from any earlier instance. */
+  create(spec: ProxySpec, torrc: string, revision: string): Promise<ObservedProxy>;
+  /** Stops and removes a proxy; `forget` also deletes its data directory (it left the fleet). */
+  remove(proxy: ObservedProxy, options: { forget: boolean }): Promise<void>;
+}
