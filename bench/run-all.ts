@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, figures printed as Markdown tables (copy them into BENCHMARKS.md). */
 import os from 'node:os';
+import { benchApplyDocker } from './apply-docker.js';
 import { benchComputePlan } from './compute-plan.js';
 import { benchNodeRefresh } from './node-refresh.js';
 
@@ -9,3 +10,4 @@ console.log(
 );
 await benchNodeRefresh();
 benchComputePlan();
+await benchApplyDocker();

@@ -15,6 +15,8 @@ export interface Settings {
   /** Host directory for proxies' torrc files and data directories, and the fleet repository clone. */
   readonly stateDir: string;
   readonly runtime: 'docker' | 'process';
+  /** Names this reconciler's proxies (label torfleet.instance) so several can share one Docker engine. */
+  readonly instance: string;
   /** Node data whose relays_published is older than this is stale. */
   readonly nodesMaxAgeMs: number;
   readonly logLevel: LogLevel;
@@ -41,6 +43,10 @@ export function readSettings(env: Env): Settings {
   if (runtime !== 'docker' && runtime !== 'process') {
     throw new ConfigError(`TORFLEET_RUNTIME is "${runtime}"; use docker or process`);
   }
+  const instance = get('TORFLEET_INSTANCE') ?? 'default';
+  if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(instance)) {
+    throw new ConfigError(`TORFLEET_INSTANCE is "${instance}"; use lowercase letters, digits and hyphens (at most 31)`);
+  }
   const logLevel = get('TORFLEET_LOG_LEVEL') ?? 'info';
   if (!isLogLevel(logLevel))
     throw new ConfigError(`TORFLEET_LOG_LEVEL is "${logLevel}"; use debug, info, warn or error`);
@@ -56,6 +62,7 @@ export function readSettings(env: Env): Settings {
     db: get('TORFLEET_DB') ?? 'data/torfleet.db',
     stateDir: get('TORFLEET_STATE_DIR') ?? 'data',
     runtime,
+    instance,
     nodesMaxAgeMs: parseDurationSetting('TORFLEET_NODES_MAX_AGE', get('TORFLEET_NODES_MAX_AGE') ?? '3h'),
     logLevel,
   };

@@ -30,7 +30,11 @@ export function createRuntime(context: CliContext): ProxyRuntime {
   if (context.settings.runtime === 'process') {
     throw new ConfigError('TORFLEET_RUNTIME=process is not built yet; use docker (the default)');
   }
-  return new DockerRuntime(new Docker(), { stateDir: path.resolve(context.settings.stateDir), log: context.log });
+  return new DockerRuntime(new Docker(), {
+    stateDir: path.resolve(context.settings.stateDir),
+    instance: context.settings.instance,
+    log: context.log,
+  });
 }
 
 /** Everything a reconcile pass needs; the caller closes `store`. */

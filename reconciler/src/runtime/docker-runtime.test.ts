@@ -21,6 +21,7 @@ const ID = `test-${process.pid.toString(36)}`;
 const dir = tempDir('docker');
 const fleetFile = path.join(dir, 'fleet.yaml');
 const ENV = {
+  TORFLEET_INSTANCE: ID,
   TORFLEET_DB: path.join(dir, 'nodes.db'),
   TORFLEET_STATE_DIR: path.join(dir, 'state'),
   TORFLEET_FLEET_FILE: fleetFile,
@@ -60,7 +61,10 @@ async function torfleet(...args: string[]): Promise<{ code: number; stdout: stri
 
 /** Our containers by proxy name → id. */
 async function ours(): Promise<Map<string, { id: string; state: string; labels: Record<string, string> }>> {
-  const list = await docker.listContainers({ all: true, filters: { label: ['torfleet.managed=true'] } });
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: ['torfleet.managed=true', `torfleet.instance=${ID}`] },
+  });
   const mine = list.filter((c) => c.Labels['torfleet.proxy']?.startsWith(ID));
   return new Map(mine.map((c) => [c.Labels['torfleet.proxy'] ?? '', { id: c.Id, state: c.State, labels: c.Labels }]));
 }
@@ -88,6 +92,7 @@ describe('torfleet apply against a real Docker engine', { concurrency: false }, 
     assert.ok(us0);
     assert.equal(us0.state, 'running');
     assert.equal(us0.labels['torfleet.pool'], `${ID}-us`);
+    assert.equal(us0.labels['torfleet.instance'], ID);
     assert.match(us0.labels['torfleet.spec-hash'] ?? '', /^[0-9a-f]{20}$/);
     assert.match(us0.labels['torfleet.revision'] ?? '', /^file:[0-9a-f]{12}$/);
     assert.match(us0.labels['torfleet.exits'] ?? '', /^[0-9A-F]{40}$/);
@@ -158,6 +163,26 @@ describe('torfleet apply against a real Docker engine', { concurrency: false }, 
     assert.equal(inspect.Config.Labels['torfleet.managed'], undefined);
     assert.equal((await ours()).size, 3);
     await docker.getContainer(squatter).remove({ force: true });
+  });
+
+  test("another instance's managed proxies on the same engine are neither listed nor touched", async () => {
+    const neighbour = `torfleet-${ID}-neighbour-0`;
+    await docker.createContainer({
+      name: neighbour,
+      Image: 'torfleet/tor:0.4.9',
+      Cmd: ['--version'],
+      Labels: {
+        'torfleet.managed': 'true',
+        'torfleet.instance': `${ID}-other`,
+        'torfleet.pool': 'x',
+        'torfleet.proxy': 'x-0',
+      },
+    });
+    const plan = await torfleet('plan');
+    assert.doesNotMatch(plan.stdout, /x-0/);
+    assert.equal((await torfleet('apply')).code, 0);
+    assert.equal((await docker.getContainer(neighbour).inspect()).Config.Labels['torfleet.instance'], `${ID}-other`);
+    await docker.getContainer(neighbour).remove({ force: true });
   });
 
   test('prune: a removed pool loses its containers and data; the others keep theirs', async () => {

@@ -10,6 +10,8 @@ import { LABEL, type ProxyRuntime } from './proxy-runtime.js';
 export interface DockerRuntimeOptions {
   /** Absolute host directory for torrc files and tor data directories. */
   readonly stateDir: string;
+  /** This reconciler's name among those sharing the engine (label `torfleet.instance`). */
+  readonly instance: string;
   readonly memoryLimitMb?: number;
   readonly log?: Logger;
 }
@@ -43,7 +45,10 @@ export class DockerRuntime implements ProxyRuntime {
 
   async list(): Promise<ObservedProxy[]> {
     const containers = await this.call('list containers', () =>
-      this.docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`] } }),
+      this.docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.managed}=true`, `${LABEL.instance}=${this.options.instance}`] },
+      }),
     );
     return containers.flatMap((container) => mapContainer(container) ?? []);
   }
@@ -75,6 +80,7 @@ export class DockerRuntime implements ProxyRuntime {
         Image: spec.tor.image,
         Labels: {
           [LABEL.managed]: 'true',
+          [LABEL.instance]: this.options.instance,
           [LABEL.pool]: spec.pool,
           [LABEL.proxy]: spec.name,
           [LABEL.specHash]: spec.specHash,

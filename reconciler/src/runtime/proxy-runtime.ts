@@ -4,6 +4,8 @@ import type { TorrcPaths } from '../torrc/render-torrc.js';
 /** Labels on every container torfleet creates; torfleet never touches one without `torfleet.managed=true`. */
 export const LABEL = {
   managed: 'torfleet.managed',
+  /** Which torfleet owns it (TORFLEET_INSTANCE): several reconcilers can share one engine without touching each other's proxies. */
+  instance: 'torfleet.instance',
   pool: 'torfleet.pool',
   proxy: 'torfleet.proxy',
   specHash: 'torfleet.spec-hash',
