@@ -19,6 +19,12 @@ export interface Settings {
   readonly instance: string;
   /** Node data whose relays_published is older than this is stale. */
   readonly nodesMaxAgeMs: number;
+  /** `run`: how often the node database is refreshed. */
+  readonly nodesRefreshIntervalMs: number;
+  /** `run`: how often the fleet repository is fetched. */
+  readonly fetchIntervalMs: number;
+  /** `run`: a pass at least this often, whatever happens. */
+  readonly resyncIntervalMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -64,6 +70,12 @@ export function readSettings(env: Env): Settings {
     runtime,
     instance,
     nodesMaxAgeMs: parseDurationSetting('TORFLEET_NODES_MAX_AGE', get('TORFLEET_NODES_MAX_AGE') ?? '3h'),
+    nodesRefreshIntervalMs: parseDurationSetting(
+      'TORFLEET_NODES_REFRESH_INTERVAL',
+      get('TORFLEET_NODES_REFRESH_INTERVAL') ?? '1h',
+    ),
+    fetchIntervalMs: parseDurationSetting('TORFLEET_FETCH_INTERVAL', get('TORFLEET_FETCH_INTERVAL') ?? '30s'),
+    resyncIntervalMs: parseDurationSetting('TORFLEET_RESYNC_INTERVAL', get('TORFLEET_RESYNC_INTERVAL') ?? '60s'),
     logLevel,
   };
 }

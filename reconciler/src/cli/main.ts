@@ -5,6 +5,7 @@ import { readSettings } from '../settings.js';
 import type { CliContext, ExitCode } from './cli-context.js';
 import { NODES_USAGE, nodesCommand } from './nodes-command.js';
 import { APPLY_USAGE, PLAN_USAGE, applyCommand, planCommand } from './plan-command.js';
+import { RUN_USAGE, runCommand } from './run-command.js';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.js';
 
 const USAGE = `torfleet: a GitOps reconciler for fleets of Tor SOCKS5 proxies
@@ -17,6 +18,8 @@ usage:
       print the changes apply would make, touching nothing; exit 0 no changes, 2 changes, 1 error
   ${APPLY_USAGE}
       one reconcile pass: converge the running proxies on the fleet; exit 0 converged, 1 error
+  ${RUN_USAGE}
+      the service: watch the fleet source, refresh nodes, reconcile; stops on SIGTERM/SIGINT with exit 0
   ${NODES_USAGE}
       refresh the exit-relay database now / print its counts; exit 0 ok, 1 error
 
@@ -28,6 +31,7 @@ const COMMANDS: Readonly<Record<string, (context: CliContext) => Promise<ExitCod
   nodes: nodesCommand,
   plan: planCommand,
   apply: applyCommand,
+  run: runCommand,
 };
 
 async function main(argv: readonly string[]): Promise<ExitCode> {
@@ -46,7 +50,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     settings,
     out: (text) => void process.stdout.write(text),
     err: write,
-    log: createLogger(write, process.env.TORFLEET_LOG_LEVEL ? settings.logLevel : 'warn'),
+    log: createLogger(write, process.env.TORFLEET_LOG_LEVEL || command === 'run' ? settings.logLevel : 'warn'),
     now: () => new Date(),
   });
 }

@@ -26,11 +26,11 @@ export function createFleetSource(context: CliContext): FleetSource {
   });
 }
 
-export function createRuntime(context: CliContext): ProxyRuntime {
+export function createRuntime(context: CliContext, docker: Docker): ProxyRuntime {
   if (context.settings.runtime === 'process') {
     throw new ConfigError('TORFLEET_RUNTIME=process is not built yet; use docker (the default)');
   }
-  return new DockerRuntime(new Docker(), {
+  return new DockerRuntime(docker, {
     stateDir: path.resolve(context.settings.stateDir),
     instance: context.settings.instance,
     log: context.log,
@@ -38,12 +38,21 @@ export function createRuntime(context: CliContext): ProxyRuntime {
 }
 
 /** Everything a reconcile pass needs; the caller closes `store`. */
-export function passDependencies(context: CliContext): PassDependencies & { store: NodeStore } {
+export function passDependencies(context: CliContext): PassDependencies & { store: NodeStore; docker: Docker } {
   const template = readFileSync(packagePath('templates', 'torrc.tmpl'), 'utf8');
   const source = createFleetSource(context);
-  const runtime = createRuntime(context);
+  const docker = new Docker();
+  const runtime = createRuntime(context, docker);
   const store = NodeStore.open(context.settings.db);
-  return { source, runtime, store, template, env: context.env, log: context.log };
+  return { source, runtime, store, docker, template, env: context.env, log: context.log };
+}
+
+/** The fleet repository when it is a directory on this machine (watched for commits), else undefined. */
+export function localRepository(context: CliContext): string | undefined {
+  const { settings } = context;
+  if (settings.fleetFile) return undefined;
+  const repository = settings.fleetRepo ?? repositoryOfWorkingDirectory();
+  return /^[a-z]+:\/\//i.test(repository) || /^[^/]+@[^:]+:/.test(repository) ? undefined : path.resolve(repository);
 }
 
 function repositoryOfWorkingDirectory(): string {

@@ -29,8 +29,9 @@ export interface PlannedPass {
 }
 
 /** Reads desired and actual state fresh and computes the plan; changes nothing. */
-export async function planPass(deps: PassDependencies): Promise<PlannedPass> {
+export async function planPass(deps: PassDependencies, onRevision?: (revision: string) => void): Promise<PlannedPass> {
   const document = await deps.source.read();
+  onRevision?.(document.revision);
   if (!deps.store.hasRelays()) {
     throw new TorfleetError(
       'NODE_DB',
@@ -50,8 +51,11 @@ export async function planPass(deps: PassDependencies): Promise<PlannedPass> {
 }
 
 /** One reconcile pass: plan, then apply exactly that plan. */
-export async function reconcilePass(deps: PassDependencies): Promise<PlannedPass & { result: ApplyResult }> {
-  const planned = await planPass(deps);
+export async function reconcilePass(
+  deps: PassDependencies,
+  onRevision?: (revision: string) => void,
+): Promise<PlannedPass & { result: ApplyResult }> {
+  const planned = await planPass(deps, onRevision);
   const result = await applyPlan(planned.plan, {
     runtime: deps.runtime,
     log: deps.log ?? silentLogger,

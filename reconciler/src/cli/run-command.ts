@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+import { errorMessage } from '../errors.js';
+import { createNodeSource } from '../nodes/create-node-source.js';
+import { refreshNodes } from '../nodes/refresh-nodes.js';
+import { Controller } from '../reconcile/controller.js';
+import { reconcilePass } from '../reconcile/reconcile-pass.js';
+import { every, watchDockerEvents, watchFile, watchLocalRepository, type Stop } from '../reconcile/triggers.js';
+import type { CliContext, ExitCode } from './cli-context.js';
+import { localRepository, passDependencies } from './wiring.js';
+
+export const RUN_USAGE = 'torfleet run';
+
+/**
+ * `torfleet run`: the service. Refreshes the node database on a schedule, watches the fleet source and
+ * the proxies' containers, and reconciles on every event and at least every resync interval. Runs until
+ * SIGTERM or SIGINT, then finishes the current pass and exits 0; the proxies keep running.
+ */
+export async function runCommand(context: CliContext): Promise<ExitCode> {
+  parseArgs({ args: [...context.args], options: {}, strict: true });
+  const { settings, log } = context;
+  const deps = passDependencies(context);
+  const controller = new Controller({ pass: (onRevision) => reconcilePass(deps, onRevision), log });
+  const nodeSource = createNodeSource(settings, log);
+  const stops: Stop[] = [];
+
+  let refreshing = false;
+  const refresh = async (enqueue = true): Promise<void> => {
+    if (refreshing) return;
+    refreshing = true;
+    try {
+      const outcome = await refreshNodes({ source: nodeSource, store: deps.store, now: context.now, log });
+      if (outcome.kind === 'updated' && enqueue) controller.enqueue('nodes refreshed');
+    } catch (error) {
+      log.warn('node refresh failed; keeping the node database as it is', { error: errorMessage(error) });
+    } finally {
+      refreshing = false;
+    }
+  };
+
+  log.info('torfleet starting', {
+    source: deps.source.description,
+    nodeSource: `${nodeSource.name} ${nodeSource.location}`,
+    instance: settings.instance,
+  });
+  if (deps.store.stats(context.now(), settings.nodesMaxAgeMs).stale) await refresh(false);
+  controller.enqueue('start');
+
+  stops.push(every(settings.nodesRefreshIntervalMs, () => void refresh()));
+  stops.push(
+    every(settings.resyncIntervalMs, () => {
+      controller.enqueue('resync');
+    }),
+  );
+  if (settings.fleetFile) {
+    stops.push(
+      watchFile(settings.fleetFile, () => {
+        controller.enqueue('fleet file changed');
+      }),
+    );
+  } else {
+    stops.push(
+      every(settings.fetchIntervalMs, () => {
+        controller.enqueue('fetch');
+      }),
+    );
+    const local = localRepository(context);
+    const watcher = local
+      ? watchLocalRepository(local, () => {
+          controller.enqueue('commit');
+        })
+      : undefined;
+    if (watcher) stops.push(watcher);
+  }
+  stops.push(
+    watchDockerEvents(
+      deps.docker,
+      settings.instance,
+      (event) => {
+        controller.enqueue(event);
+      },
+      log,
+    ),
+  );
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string): void => {
+      log.info('stopping: finishing the current pass; proxies keep running', { signal });
+      resolve();
+    };
+    process.once('SIGTERM', () => {
+      onSignal('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      onSignal('SIGINT');
+    });
+  });
+  for (const stop of stops) await stop();
+  await controller.stop();
+  deps.store.close();
+  log.info('torfleet stopped');
+  return 0;
+}

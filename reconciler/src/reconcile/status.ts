@@ -1,0 +1,55 @@
+import type { Plan, PlannedChange } from '../plan/plan-types.js';
+
+export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** Why a condition is what it is: a fixed list, so alerts and scripts can match on it. */
+export type ConditionReason =
+  | 'Initializing' // no pass finished yet
+  | 'Progressing' // a pass is running
+  | 'Succeeded' // the proxies match the fleet
+  | 'InvalidFleet' // the fleet file is invalid: needs a commit (Stalled)
+  | 'Shortfall' // not enough eligible exits for every proxy
+  | 'ApplyFailed' // some changes failed; retried with backoff
+  | 'NodeDataUnavailable' // the node database is empty or cannot be read
+  | 'SourceUnavailable' // the fleet repository or file cannot be read
+  | 'RuntimeUnavailable' // the Docker engine (or process runtime) failed
+  | 'ReconcileError'; // anything else
+
+export interface Condition {
+  readonly type: ConditionType;
+  readonly status: ConditionStatus;
+  readonly reason: ConditionReason;
+  readonly message: string;
+  readonly lastTransitionTime: string;
+}
+
+export type PassOutcome = 'converged' | 'partial' | 'stalled' | 'failed';
+
+/** One pass, as `GET /status` lists the last ones. */
+export interface PassRecord {
+  readonly trigger: string;
+  readonly revision: string | null;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly outcome: PassOutcome;
+  readonly reason: ConditionReason;
+  readonly message: string;
+  /** The plan's changes (no-ops left out) with their outcome. */
+  readonly changes: readonly {
+    proxy: string;
+    action: PlannedChange['action'];
+    reason: PlannedChange['reason'];
+    error?: string;
+  }[];
+  readonly shortfalls: Plan['shortfalls'];
+}
+
+export interface ControllerStatus {
+  readonly lastAppliedRevision: string | null;
+  readonly lastAttemptedRevision: string | null;
+  readonly conditions: readonly Condition[];
+  readonly passes: readonly PassRecord[];
+  /** The proxies torfleet owns after the last pass: wanted ones with their spec, by name. */
+  readonly inventory: readonly { name: string; pool: string; specHash: string }[];
+}
