@@ -10,6 +10,7 @@ import { NodeStore } from '../nodes/node-store.js';
 import { packagePath } from '../package-root.js';
 import type { PassDependencies } from '../reconcile/reconcile-pass.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
+import { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
 import type { CliContext } from './cli-context.js';
 
@@ -28,7 +29,11 @@ export function createFleetSource(context: CliContext): FleetSource {
 
 export function createRuntime(context: CliContext, docker: Docker): ProxyRuntime {
   if (context.settings.runtime === 'process') {
-    throw new ConfigError('TORFLEET_RUNTIME=process is not built yet; use docker (the default)');
+    return new ProcessRuntime({
+      stateDir: path.resolve(context.settings.stateDir),
+      instance: context.settings.instance,
+      log: context.log,
+    });
   }
   return new DockerRuntime(docker, {
     stateDir: path.resolve(context.settings.stateDir),
