@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, figures printed as Markdown tables (copy them into BENCHMARKS.md). */
 import os from 'node:os';
 import { benchApplyDocker } from './apply-docker.js';
+import { benchCommitToRunning } from './commit-to-running.js';
 import { benchComputePlan } from './compute-plan.js';
 import { benchNodeRefresh } from './node-refresh.js';
 
@@ -11,3 +12,4 @@ console.log(
 await benchNodeRefresh();
 benchComputePlan();
 await benchApplyDocker();
+await benchCommitToRunning();

@@ -1,0 +1,90 @@
+/**
+ * GitOps latency (issue 3): `torfleet run` watching a local bare repository; a push of a fleet with 20
+ * proxies → first container running (budget < 2 s) → all 20 running (budget < 15 s). Real git, real
+ * Docker, proxies with DisableNetwork 1; containers torfleet-test-latency-*, removed at the end.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Docker from 'dockerode';
+import { packagePath } from '../reconciler/src/package-root.js';
+import { removeTestContainers } from '../reconciler/src/testing/docker-cleanup.js';
+import { sharedConsensusFile, sharedGeoIpFile } from '../reconciler/src/testing/shared-data.js';
+import { waitFor } from '../reconciler/src/testing/wait-for.js';
+
+const PREFIX = 'test-latency';
+const RUNS = 3;
+
+function fleet(count: number): string {
+  return `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  disableNetwork: true\npools:\n  - {name: ${PREFIX}-us, geo: US, mode: strict, count: ${count}, basePort: 35000}\n`;
+}
+
+async function once(docker: Docker, run: number): Promise<{ first: number; all: number }> {
+  const work = mkdtempSync(path.join(tmpdir(), 'torfleet-bench-git-'));
+  const bare = path.join(work, 'fleet.git');
+  const clone = path.join(work, 'clone');
+  const git = (...args: string[]): void => {
+    execFileSync('git', ['-c', 'user.email=b@torfleet.test', '-c', 'user.name=b', ...args], {
+      cwd: clone,
+      stdio: 'ignore',
+    });
+  };
+  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+  execFileSync('git', ['clone', '-q', bare, clone], { stdio: 'ignore' });
+  mkdirSync(path.join(clone, 'fleet'));
+  writeFileSync(path.join(clone, 'fleet', 'fleet.yaml'), fleet(0));
+  git('add', '.');
+  git('commit', '-qm', 'empty fleet');
+  git('push', '-q', 'origin', 'HEAD:main');
+  const service = spawn(process.execPath, [packagePath('dist', 'reconciler', 'src', 'cli', 'main.js'), 'run'], {
+    env: {
+      ...process.env,
+      TORFLEET_INSTANCE: `${PREFIX}-${run}`,
+      TORFLEET_FLEET_REPO: bare,
+      TORFLEET_DB: path.join(work, 'nodes.db'),
+      TORFLEET_STATE_DIR: path.join(work, 'state'),
+      TORFLEET_NODE_SOURCE: 'consensus',
+      TORFLEET_CONSENSUS_URL: sharedConsensusFile,
+      TORFLEET_GEOIP_FILE: sharedGeoIpFile,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  service.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  try {
+    await waitFor('the first pass', () => log.includes('"pass finished"'), 30_000);
+    const running = async (): Promise<number> =>
+      (await docker.listContainers({ filters: { label: [`torfleet.instance=${PREFIX}-${run}`], status: ['running'] } }))
+        .length;
+    writeFileSync(path.join(clone, 'fleet', 'fleet.yaml'), fleet(20));
+    git('commit', '-qam', '20 proxies');
+    const pushed = performance.now();
+    git('push', '-q', 'origin', 'HEAD:main');
+    await waitFor('a first container', async () => (await running()) >= 1, 30_000);
+    const first = performance.now() - pushed;
+    await waitFor('20 containers', async () => (await running()) >= 20, 60_000);
+    return { first, all: performance.now() - pushed };
+  } finally {
+    service.kill('SIGTERM');
+    await new Promise((resolve) => service.on('exit', resolve));
+    await removeTestContainers(docker, PREFIX);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export async function benchCommitToRunning(): Promise<void> {
+  const docker = new Docker();
+  await removeTestContainers(docker, PREFIX);
+  const results: { first: number; all: number }[] = [];
+  for (let run = 0; run < RUNS; run++) results.push(await once(docker, run));
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+  console.log(`\n## commit → running (torfleet run, local bare repository watched, ${RUNS} runs, median)\n`);
+  console.log(
+    `- git push → first container running: ${(median(results.map((r) => r.first)) / 1000).toFixed(2)} s (runs: ${results.map((r) => (r.first / 1000).toFixed(2)).join(', ')})`,
+  );
+  console.log(
+    `- git push → 20 proxies running: ${(median(results.map((r) => r.all)) / 1000).toFixed(2)} s (runs: ${results.map((r) => (r.all / 1000).toFixed(2)).join(', ')})`,
+  );
+}
