@@ -9,6 +9,9 @@ import { packagePath } from '../package-root.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { tempDir } from '../testing/temp-dir.js';
+import { waitFor } from '../testing/wait-for.js';
+import { torHealth } from '../tor-control/control-client.js';
+import { DockerRuntime } from './docker-runtime.js';
 
 /**
  * The reconciler against a real Docker engine, through the built `torfleet` binary. Every proxy runs
@@ -103,6 +106,14 @@ describe('torfleet apply against a real Docker engine', { concurrency: false }, 
     const torrc = readFileSync(path.join(ENV.TORFLEET_STATE_DIR, 'proxies', `${ID}-us-0`, 'torrc'), 'utf8');
     assert.match(torrc, new RegExp(`^SocksPort 127\\.0\\.0\\.1:${BASE}$`, 'm'));
     assert.match(torrc, /^DisableNetwork 1$/m);
+  });
+
+  test("health: the reconciler reads each container's tor through the ControlSocket in its data directory", async () => {
+    const runtime = new DockerRuntime(docker, { stateDir: ENV.TORFLEET_STATE_DIR, instance: ID });
+    const dataDir = runtime.hostDataDirectory(`${ID}-us-0`);
+    await waitFor('the control socket', () => existsSync(path.join(dataDir, 'control')));
+    const health = await torHealth(dataDir);
+    assert.deepEqual([health.bootstrapProgress, health.networkEnabled], [0, false]);
   });
 
   test('adopt: a second apply (a restarted reconciler) changes nothing and keeps every container', async () => {

@@ -53,6 +53,10 @@ export class DockerRuntime implements ProxyRuntime {
     return containers.flatMap((container) => mapContainer(container) ?? []);
   }
 
+  hostDataDirectory(proxy: string): string {
+    return this.files.dataDir(proxy);
+  }
+
   torrcPaths(spec: ProxySpec): TorrcPaths {
     return {
       dataDirectory: CONTAINER_DATA_DIR,

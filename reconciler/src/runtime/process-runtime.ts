@@ -58,6 +58,10 @@ export class ProcessRuntime implements ProxyRuntime {
     return observed;
   }
 
+  hostDataDirectory(proxy: string): string {
+    return this.files.dataDir(proxy);
+  }
+
   torrcPaths(spec: ProxySpec): TorrcPaths {
     return {
       dataDirectory: this.files.dataDir(spec.name),

@@ -19,6 +19,8 @@ export interface ProxyRuntime {
   readonly name: 'docker' | 'process';
   /** Every proxy torfleet manages here, in any state. */
   list(): Promise<ObservedProxy[]>;
+  /** The proxy's tor data directory on this host: its ControlSocket and cookie are there (see torHealth). */
+  hostDataDirectory(proxy: string): string;
   /** Paths as tor will see them, for rendering the proxy's torrc. */
   torrcPaths(spec: ProxySpec): TorrcPaths;
   /** Checks what create needs and can be checked without touching anything (the image is here, ...). */
