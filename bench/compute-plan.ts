@@ -6,37 +6,15 @@ import { performance } from 'node:perf_hooks';
 import type { Fleet, PoolSpec } from '../reconciler/src/fleet/fleet-types.js';
 import { computePlan, type PlanInput } from '../reconciler/src/plan/compute-plan.js';
 import type { ObservedProxy, Plan } from '../reconciler/src/plan/plan-types.js';
+import { testFleet, testPool } from '../reconciler/src/testing/fleet-fixtures.js';
 import { sharedEligibleExits } from '../reconciler/src/testing/shared-exits.js';
 
 const RUNS = 21;
 
-function fleetOf(pools: PoolSpec[]): Fleet {
-  return {
-    apiVersion: 'torfleet/v1',
-    kind: 'Fleet',
-    tor: {
-      image: 'torfleet/tor:0.4.9',
-      dirAuthorities: [],
-      testingNetwork: false,
-      geoipFile: null,
-      httpsProxy: null,
-      disableNetwork: false,
-    },
-    pools,
-  };
-}
+const fleetOf = (pools: PoolSpec[]): Fleet => testFleet(pools);
 
 function pool(name: string, mode: PoolSpec['mode'], geo: PoolSpec['geo'], count: number, basePort: number): PoolSpec {
-  return {
-    name,
-    geo,
-    exclude: [],
-    mode,
-    count,
-    basePort,
-    bind: '127.0.0.1',
-    rotateEverySeconds: mode === 'rotating' ? 600 : null,
-  };
+  return testPool(name, { mode, geo, count, basePort });
 }
 
 /** Half strict (split US / NON_US), half flexible NON_US. */

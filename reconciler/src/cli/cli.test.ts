@@ -1,35 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { packagePath } from '../package-root.js';
 import { buildOnionooDetails } from '../testing/onionoo-fixture.js';
 import { OnionooTestServer } from '../testing/onionoo-server.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
+import { runTorfleet, type CliResult } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 
-const run = promisify(execFile);
-const BIN = packagePath('dist', 'reconciler', 'src', 'cli', 'main.js');
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built `torfleet` bin as a user would, with only the given TORFLEET_* settings. */
-async function torfleet(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TORFLEET_')));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...clean, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const torfleet = runTorfleet;
 
 function assertNoStack(result: CliResult): void {
   assert.doesNotMatch(result.stderr, /\n\s+at /, `a stack trace was printed:\n${result.stderr}`);

@@ -4,8 +4,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
-import { packagePath } from '../package-root.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
+import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { waitFor } from '../testing/wait-for.js';
@@ -14,7 +14,6 @@ import { waitFor } from '../testing/wait-for.js';
  * `torfleet run` as a service: a real bare git repository as the fleet source, the real Docker engine,
  * proxies with DisableNetwork 1. Status is read from its structured logs (the HTTP API comes later).
  */
-const BIN = packagePath('dist', 'reconciler', 'src', 'cli', 'main.js');
 const docker = new Docker();
 const ID = `test-run${process.pid.toString(36)}`;
 const dir = tempDir('run');
@@ -79,9 +78,8 @@ describe('torfleet run (git repository + Docker)', { concurrency: false }, () =>
     git('commit', '-qm', 'first fleet');
     git('push', '-q', 'origin', 'HEAD:main');
     first = git('rev-parse', 'HEAD').trim();
-    service = spawn(process.execPath, [BIN, 'run'], {
-      env: {
-        ...process.env,
+    service = spawn(process.execPath, [TORFLEET_BIN, 'run'], {
+      env: cleanEnv({
         TORFLEET_INSTANCE: ID,
         TORFLEET_FLEET_REPO: bare,
         TORFLEET_DB: path.join(dir, 'nodes.db'),
@@ -91,7 +89,7 @@ describe('torfleet run (git repository + Docker)', { concurrency: false }, () =>
         TORFLEET_GEOIP_FILE: sharedGeoIpFile,
         TORFLEET_RESYNC_INTERVAL: '60s',
         TORFLEET_FETCH_INTERVAL: '60s',
-      },
+      }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let buffered = '';

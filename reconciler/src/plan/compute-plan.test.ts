@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { Fleet, PoolSpec } from '../fleet/fleet-types.js';
 import { Secret } from '../fleet/secret.js';
 import type { EligibleExit } from '../nodes/eligible-exit.js';
+import { testFleet, testPool } from '../testing/fleet-fixtures.js';
 import { sharedEligibleExits } from '../testing/shared-exits.js';
 import { computePlan, type PlanInput } from './compute-plan.js';
 import type { ObservedProxy, Plan, PlannedChange } from './plan-types.js';
@@ -31,35 +32,8 @@ const EXITS: readonly EligibleExit[] = [
   exit(9, 'NL'),
 ];
 
-function pool(name: string, over: Partial<PoolSpec> = {}): PoolSpec {
-  return {
-    name,
-    geo: 'US',
-    exclude: [],
-    mode: 'strict',
-    count: 2,
-    basePort: 20000,
-    bind: '127.0.0.1',
-    rotateEverySeconds: null,
-    ...over,
-  };
-}
-
-function fleet(...pools: PoolSpec[]): Fleet {
-  return {
-    apiVersion: 'torfleet/v1',
-    kind: 'Fleet',
-    tor: {
-      image: 'torfleet/tor:0.4.9',
-      dirAuthorities: [],
-      testingNetwork: false,
-      geoipFile: null,
-      httpsProxy: null,
-      disableNetwork: true,
-    },
-    pools,
-  };
-}
+const pool = testPool;
+const fleet = (...pools: PoolSpec[]): Fleet => testFleet(pools);
 
 const US = pool('us', { count: 2, basePort: 20000 });
 const WORLD = pool('world', { geo: 'NON_US', mode: 'flexible', count: 2, basePort: 20100 });

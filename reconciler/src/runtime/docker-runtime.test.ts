@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { packagePath } from '../package-root.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
+import { cleanEnv, runTorfleet, TORFLEET_BIN, type CliResult } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { waitFor } from '../testing/wait-for.js';
 import { torHealth } from '../tor-control/control-client.js';
@@ -17,8 +16,6 @@ import { DockerRuntime } from './docker-runtime.js';
  * The reconciler against a real Docker engine, through the built `torfleet` binary. Every proxy runs
  * with DisableNetwork 1 (it dials nothing); containers are named torfleet-test-<run>-*.
  */
-const run = promisify(execFile);
-const BIN = packagePath('dist', 'reconciler', 'src', 'cli', 'main.js');
 const docker = new Docker();
 const ID = `test-${process.pid.toString(36)}`;
 const dir = tempDir('docker');
@@ -52,14 +49,8 @@ function writeFleet(pools: PoolLine[], tor = 'disableNetwork: true'): void {
   writeFileSync(fleetFile, `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  ${tor}\npools:\n${body}`);
 }
 
-async function torfleet(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...ENV } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function torfleet(...args: string[]): Promise<CliResult> {
+  return runTorfleet(args, ENV);
 }
 
 /** Our containers by proxy name → id. */
@@ -212,7 +203,7 @@ describe('torfleet apply against a real Docker engine', { concurrency: false }, 
 
   test('killed mid-apply, the next apply converges with no duplicate or orphan', async () => {
     writeFleet([{ ...US, count: 6 }]);
-    const child = spawn(process.execPath, [BIN, 'apply'], { env: { ...process.env, ...ENV }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [TORFLEET_BIN, 'apply'], { env: cleanEnv(ENV), stdio: 'ignore' });
     // Kill it as soon as it has created its first new container.
     for (let i = 0; i < 200 && (await ours()).size <= 2; i++) await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGKILL');

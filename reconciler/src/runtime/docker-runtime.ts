@@ -5,7 +5,7 @@ import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
 import { mapContainer } from './map-container.js';
 import { ProxyFiles } from './proxy-files.js';
-import { LABEL, type ProxyRuntime } from './proxy-runtime.js';
+import { LABEL, proxyLabels, type ProxyRuntime } from './proxy-runtime.js';
 
 export interface DockerRuntimeOptions {
   /** Absolute host directory for torrc files and tor data directories. */
@@ -82,15 +82,7 @@ export class DockerRuntime implements ProxyRuntime {
       this.docker.createContainer({
         name,
         Image: spec.tor.image,
-        Labels: {
-          [LABEL.managed]: 'true',
-          [LABEL.instance]: this.options.instance,
-          [LABEL.pool]: spec.pool,
-          [LABEL.proxy]: spec.name,
-          [LABEL.specHash]: spec.specHash,
-          [LABEL.revision]: revision,
-          [LABEL.exits]: spec.exits.fingerprints.join(','),
-        },
+        Labels: proxyLabels(spec, this.options.instance, revision),
         StopTimeout: 5,
         HostConfig: {
           NetworkMode: 'host',

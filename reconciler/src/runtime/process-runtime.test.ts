@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import { packagePath } from '../package-root.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
+import { runTorfleet, type CliResult } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { waitFor } from '../testing/wait-for.js';
 
 /** TORFLEET_RUNTIME=process: real tor processes (DisableNetwork 1), started and adopted by the built CLI. */
-const run = promisify(execFile);
-const BIN = packagePath('dist', 'reconciler', 'src', 'cli', 'main.js');
 const dir = tempDir('process');
 const stateDir = path.join(dir, 'state');
 const fleetFile = path.join(dir, 'fleet.yaml');
@@ -35,14 +31,8 @@ const US = (count: number): string =>
   `  - {name: test-proc, geo: US, mode: strict, count: ${count}, basePort: ${PORT}}\n`;
 const EU = `  - {name: test-proc-eu, geo: [DE], mode: rotating, count: 1, basePort: ${PORT + 5}}\n`;
 
-async function torfleet(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...ENV } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function torfleet(...args: string[]): Promise<CliResult> {
+  return runTorfleet(args, ENV);
 }
 
 /** Proxy name → pid, from the records the runtime keeps. */

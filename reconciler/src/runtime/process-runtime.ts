@@ -8,7 +8,7 @@ import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
 import { mapContainer } from './map-container.js';
 import { ProxyFiles } from './proxy-files.js';
-import { LABEL, type ProxyRuntime } from './proxy-runtime.js';
+import { LABEL, proxyLabels, type ProxyRuntime } from './proxy-runtime.js';
 
 export interface ProcessRuntimeOptions {
   readonly stateDir: string;
@@ -105,15 +105,7 @@ export class ProcessRuntime implements ProxyRuntime {
     const record: ProcessRecord = {
       pid,
       startedAt: new Date().toISOString(),
-      labels: {
-        [LABEL.managed]: 'true',
-        [LABEL.instance]: this.options.instance,
-        [LABEL.pool]: spec.pool,
-        [LABEL.proxy]: spec.name,
-        [LABEL.specHash]: spec.specHash,
-        [LABEL.revision]: revision,
-        [LABEL.exits]: spec.exits.fingerprints.join(','),
-      },
+      labels: proxyLabels(spec, this.options.instance, revision),
     };
     await writeFile(this.recordFile(spec.name), `${JSON.stringify(record, null, 2)}\n`);
     this.log.info('proxy process started', { proxy: spec.name, pid, revision });

@@ -30,3 +30,16 @@ export interface ProxyRuntime {
   /** Stops and removes a proxy; `forget` also deletes its data directory (it left the fleet). */
   remove(proxy: ObservedProxy, options: { forget: boolean }): Promise<void>;
 }
+
+/** The labels of a proxy torfleet starts, whichever runtime runs it. */
+export function proxyLabels(spec: ProxySpec, instance: string, revision: string): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.instance]: instance,
+    [LABEL.pool]: spec.pool,
+    [LABEL.proxy]: spec.name,
+    [LABEL.specHash]: spec.specHash,
+    [LABEL.revision]: revision,
+    [LABEL.exits]: spec.exits.fingerprints.join(','),
+  };
+}

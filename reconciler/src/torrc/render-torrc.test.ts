@@ -6,6 +6,7 @@ import { Secret } from '../fleet/secret.js';
 import { packagePath } from '../package-root.js';
 import { buildSpec } from '../plan/compute-plan.js';
 import type { ProxyExits, ProxySpec } from '../plan/plan-types.js';
+import { TEST_TOR, testPool } from '../testing/fleet-fixtures.js';
 import { renderTorrc, TorrcRenderError, type TorrcPaths } from './render-torrc.js';
 import { verifyTorrc } from './verify-torrc.js';
 
@@ -13,32 +14,12 @@ const TEMPLATE = readFileSync(packagePath('templates', 'torrc.tmpl'), 'utf8');
 const PATHS: TorrcPaths = { dataDirectory: '/var/lib/tor', controlSocket: '/var/lib/tor/control', geoipFile: null };
 const FP = (c: string): string => c.repeat(40);
 
-const TOR: TorSettings = {
-  image: 'torfleet/tor:0.4.9',
-  dirAuthorities: [],
-  testingNetwork: false,
-  geoipFile: null,
-  httpsProxy: null,
-  disableNetwork: true,
-};
-
 function spec(pool: Partial<PoolSpec>, exits: Partial<ProxyExits> = {}, tor: Partial<TorSettings> = {}): ProxySpec {
-  const full: PoolSpec = {
-    name: 'p',
-    geo: 'US',
-    exclude: [],
-    mode: 'strict',
-    count: 1,
-    basePort: 20000,
-    bind: '127.0.0.1',
-    rotateEverySeconds: null,
-    ...pool,
-  };
   return buildSpec(
-    full,
+    testPool('p', { count: 1, rotateEverySeconds: null, ...pool }),
     0,
     { fingerprints: [FP('A')], addresses: ['192.0.2.1'], countries: ['US'], network: null, ...exits },
-    { ...TOR, ...tor },
+    { ...TEST_TOR, ...tor },
     'digest',
   );
 }

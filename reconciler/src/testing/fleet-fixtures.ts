@@ -1,0 +1,30 @@
+import type { Fleet, PoolSpec, TorSettings } from '../fleet/fleet-types.js';
+
+/** Tor settings as loaded with every default, but DisableNetwork 1: a test's tor dials nothing. */
+export const TEST_TOR: TorSettings = {
+  image: 'torfleet/tor:0.4.9',
+  dirAuthorities: [],
+  testingNetwork: false,
+  geoipFile: null,
+  httpsProxy: null,
+  disableNetwork: true,
+};
+
+/** A loaded pool: two strict US proxies from port 20000 on loopback, unless `over` says otherwise. */
+export function testPool(name: string, over: Partial<PoolSpec> = {}): PoolSpec {
+  return {
+    name,
+    geo: 'US',
+    exclude: [],
+    mode: 'strict',
+    count: 2,
+    basePort: 20000,
+    bind: '127.0.0.1',
+    rotateEverySeconds: over.mode === 'rotating' ? 600 : null,
+    ...over,
+  };
+}
+
+export function testFleet(pools: readonly PoolSpec[], tor: Partial<TorSettings> = {}): Fleet {
+  return { apiVersion: 'torfleet/v1', kind: 'Fleet', tor: { ...TEST_TOR, ...tor }, pools };
+}
