@@ -23,6 +23,12 @@ ldd "$tor_bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $
   mkdir -p "$rootfs$(dirname "$lib")"
   cp -L "$lib" "$rootfs$lib"
 done
+# The HEALTHCHECK program (no shell in this image): static, so it needs no library of its own.
+if ! command -v gcc >/dev/null 2>&1; then
+  echo "build-tor-image: gcc is needed to build tor-healthcheck; apt-get install gcc libc6-dev" >&2
+  exit 1
+fi
+gcc -O2 -static -o "$rootfs/usr/bin/tor-healthcheck" "$(dirname "$0")/tor-healthcheck.c"
 for file in /usr/share/tor/geoip /usr/share/tor/geoip6; do
   [ -f "$file" ] && cp "$file" "$rootfs/usr/share/tor/"
 done
@@ -38,6 +44,7 @@ tar -C "$rootfs" -cf - . | docker import \
   --change 'ENTRYPOINT ["/usr/bin/tor"]' \
   --change 'CMD ["-f", "/etc/tor/torrc", "--defaults-torrc", "/dev/null"]' \
   --change 'USER 1000:1000' \
+  --change 'HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["/usr/bin/tor-healthcheck", "/var/lib/tor"]' \
   --change "LABEL torfleet.tor-version=$version" \
   - "$tag" >/dev/null
 echo "built $tag (tor $version) from this machine's tor package, without a registry"

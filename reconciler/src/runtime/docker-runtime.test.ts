@@ -99,6 +99,29 @@ describe('torfleet apply against a real Docker engine', { concurrency: false }, 
     assert.match(torrc, /^DisableNetwork 1$/m);
   });
 
+  test("the image's HEALTHCHECK asks tor itself, through its ControlSocket", async () => {
+    const id = (await ours()).get(`${ID}-us-0`)?.id ?? '';
+    const container = docker.getContainer(id);
+    assert.deepEqual((await container.inspect()).Config.Healthcheck?.Test, [
+      'CMD',
+      '/usr/bin/tor-healthcheck',
+      '/var/lib/tor',
+    ]);
+    const output = await waitFor('a healthy answer', async () => {
+      const exec = await container.exec({
+        Cmd: ['/usr/bin/tor-healthcheck', '/var/lib/tor'],
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      const stream = await exec.start({});
+      let text = '';
+      stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      await new Promise((resolve) => stream.on('end', resolve));
+      return (await exec.inspect()).ExitCode === 0 ? text : undefined;
+    });
+    assert.match(output, /status\/bootstrap-phase=NOTICE BOOTSTRAP PROGRESS=0 TAG=starting/);
+  });
+
   test("health: the reconciler reads each container's tor through the ControlSocket in its data directory", async () => {
     const runtime = new DockerRuntime(docker, { stateDir: ENV.TORFLEET_STATE_DIR, instance: ID });
     const dataDir = runtime.hostDataDirectory(`${ID}-us-0`);
