@@ -48,6 +48,7 @@ async function once(docker: Docker, run: number): Promise<{ first: number; all: 
       TORFLEET_NODE_SOURCE: 'consensus',
       TORFLEET_CONSENSUS_URL: sharedConsensusFile,
       TORFLEET_GEOIP_FILE: sharedGeoIpFile,
+      TORFLEET_LISTEN: `127.0.0.1:${35900 + run}`,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

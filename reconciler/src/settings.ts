@@ -26,6 +26,10 @@ export interface Settings {
   /** `run`: a pass at least this often, whatever happens. */
   readonly resyncIntervalMs: number;
   readonly logLevel: LogLevel;
+  /** `run`: where the read-only API listens. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Bearer token the API requires; mandatory when it listens beyond loopback. */
+  readonly apiToken: string | null;
 }
 
 export const DEFAULT_ONIONOO_URL = 'https://onionoo.torproject.org';
@@ -53,6 +57,13 @@ export function readSettings(env: Env): Settings {
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(instance)) {
     throw new ConfigError(`TORFLEET_INSTANCE is "${instance}"; use lowercase letters, digits and hyphens (at most 31)`);
   }
+  const listen = parseListen(get('TORFLEET_LISTEN') ?? '127.0.0.1:8080');
+  const apiToken = get('TORFLEET_API_TOKEN') ?? null;
+  if (!isLoopback(listen.host) && apiToken === null) {
+    throw new ConfigError(
+      `TORFLEET_LISTEN is ${listen.host}:${listen.port}, beyond loopback: set TORFLEET_API_TOKEN (clients send "Authorization: Bearer <token>") or listen on 127.0.0.1`,
+    );
+  }
   const logLevel = get('TORFLEET_LOG_LEVEL') ?? 'info';
   if (!isLogLevel(logLevel))
     throw new ConfigError(`TORFLEET_LOG_LEVEL is "${logLevel}"; use debug, info, warn or error`);
@@ -77,6 +88,8 @@ export function readSettings(env: Env): Settings {
     fetchIntervalMs: parseDurationSetting('TORFLEET_FETCH_INTERVAL', get('TORFLEET_FETCH_INTERVAL') ?? '30s'),
     resyncIntervalMs: parseDurationSetting('TORFLEET_RESYNC_INTERVAL', get('TORFLEET_RESYNC_INTERVAL') ?? '60s'),
     logLevel,
+    listen,
+    apiToken,
   };
 }
 
@@ -86,4 +99,17 @@ export function parseDurationSetting(name: string, text: string): number {
   if (!match) throw new ConfigError(`${name} is "${text}"; use a duration such as 90s, 15m, 3h or 2d`);
   const unit: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
   return Number(match[1]) * (unit[match[2] ?? 's'] ?? 1000);
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError(`TORFLEET_LISTEN is "${text}"; use IP:PORT such as 127.0.0.1:8080 or [::1]:8080`);
+  }
+  return { host: match[1] ?? match[2] ?? '', port };
+}
+
+function isLoopback(host: string): boolean {
+  return host.startsWith('127.') || host === '::1';
 }

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
-import { errorMessage } from '../errors.js';
+import { createApiServer } from '../api/api-server.js';
+import { ConfigError, errorMessage } from '../errors.js';
+import type { PoolSpec } from '../fleet/fleet-types.js';
 import { createNodeSource } from '../nodes/create-node-source.js';
 import { refreshNodes } from '../nodes/refresh-nodes.js';
-import { Controller } from '../reconcile/controller.js';
+import { Controller, type PassFunction } from '../reconcile/controller.js';
 import { reconcilePass } from '../reconcile/reconcile-pass.js';
 import { every, watchDockerEvents, watchFile, watchLocalRepository, type Stop } from '../reconcile/triggers.js';
 import type { CliContext, ExitCode } from './cli-context.js';
@@ -19,7 +21,42 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
   parseArgs({ args: [...context.args], options: {}, strict: true });
   const { settings, log } = context;
   const deps = passDependencies(context);
-  const controller = new Controller({ pass: (onRevision) => reconcilePass(deps, onRevision), log });
+  let pools: readonly PoolSpec[] = [];
+  const pass: PassFunction = async (onRevision) => {
+    const done = await reconcilePass(deps, onRevision);
+    pools = done.fleet.pools;
+    return done;
+  };
+  // The API reads the controller lazily (only once it serves requests), and the controller feeds its metrics.
+  const api = createApiServer({
+    source: {
+      status: () => controller.getStatus(),
+      lastPlan: () => controller.lastPlan(),
+      fleetPools: () => pools,
+      observed: () => deps.runtime.list(),
+      nodeStats: () => deps.store.stats(context.now(), settings.nodesMaxAgeMs),
+    },
+    token: settings.apiToken ?? undefined,
+    log,
+  });
+  const controller = new Controller({
+    pass,
+    log,
+    onPass: (record) => {
+      api.metrics.observePass(record);
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    api.server.once('error', (error) => {
+      reject(
+        new ConfigError(
+          `cannot listen on ${settings.listen.host}:${settings.listen.port} (TORFLEET_LISTEN): ${errorMessage(error)}`,
+        ),
+      );
+    });
+    api.server.listen(settings.listen.port, settings.listen.host, resolve);
+  });
+  log.info('api listening', { address: `${settings.listen.host}:${settings.listen.port}` });
   const nodeSource = createNodeSource(settings, log);
   const stops: Stop[] = [];
 
@@ -95,6 +132,12 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
     });
   });
   for (const stop of stops) await stop();
+  api.server.closeAllConnections();
+  await new Promise<void>((resolve) =>
+    api.server.close(() => {
+      resolve();
+    }),
+  );
   await controller.stop();
   deps.store.close();
   log.info('torfleet stopped');

@@ -20,6 +20,12 @@ const dir = tempDir('run');
 const bare = path.join(dir, 'fleet.git');
 const work = path.join(dir, 'work');
 const PORT = 34000 + (process.pid % 500) * 10;
+const API = `127.0.0.1:${PORT + 9}`;
+
+async function get(route: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`http://${API}${route}`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
 
 const git = (...args: string[]): string =>
   execFileSync('git', ['-c', 'user.email=ci@torfleet.test', '-c', 'user.name=ci', ...args], {
@@ -89,6 +95,7 @@ describe('torfleet run (git repository + Docker)', { concurrency: false }, () =>
         TORFLEET_GEOIP_FILE: sharedGeoIpFile,
         TORFLEET_RESYNC_INTERVAL: '60s',
         TORFLEET_FETCH_INTERVAL: '60s',
+        TORFLEET_LISTEN: API,
       }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -104,6 +111,16 @@ describe('torfleet run (git repository + Docker)', { concurrency: false }, () =>
     assert.deepEqual([...running.keys()].sort(), [`${ID}-eu-0`, `${ID}-us-0`]);
     const labels = (await docker.getContainer(running.get(`${ID}-us-0`)?.id ?? '').inspect()).Config.Labels;
     assert.equal(labels['torfleet.revision'], first);
+    const proxies = await get('/proxies');
+    assert.equal(proxies.body.revision, first);
+    const views = proxies.body.proxies as { name: string; state: string; containerId: string }[];
+    assert.deepEqual(
+      views.map((v) => [v.name, v.state, v.containerId]),
+      [
+        [`${ID}-us-0`, 'running', running.get(`${ID}-us-0`)?.id],
+        [`${ID}-eu-0`, 'running', running.get(`${ID}-eu-0`)?.id],
+      ],
+    );
   });
 
   test('a commit is seen at once (the local repository is watched) and only adds what changed', async () => {
@@ -121,6 +138,14 @@ describe('torfleet run (git repository + Docker)', { concurrency: false }, () =>
     const bad = commit(fleet(2, 'strickt'), 'typo');
     const stalled = await waitFor('the stalled pass', passFor(bad, 'stalled'), 10_000);
     assert.equal(stalled.reason, 'InvalidFleet');
+    const status = await get('/status');
+    const conditions = status.body.conditions as { type: string; status: string; reason: string }[];
+    assert.deepEqual(
+      conditions.find((c) => c.type === 'Stalled'),
+      { ...conditions.find((c) => c.type === 'Stalled'), status: 'True', reason: 'InvalidFleet' },
+    );
+    assert.equal(status.body.lastAttemptedRevision, bad);
+    assert.notEqual(status.body.lastAppliedRevision, bad);
     assert.match(
       String(stalled.message),
       new RegExp(`fleet/fleet\\.yaml@${bad.slice(0, 12)}:8:11: pools\\[0\\]\\.mode: "strickt" is not one of`),

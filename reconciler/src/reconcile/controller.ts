@@ -16,6 +16,8 @@ export interface ControllerOptions {
   /** Retry delays after a failed pass: base·2^n with full jitter, at most max. */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   readonly historySize?: number;
+  /** Called when a pass ends (metrics). */
+  readonly onPass?: (record: PassRecord, plan: Plan | null) => void;
 }
 
 /**
@@ -33,6 +35,7 @@ export class Controller {
   private readonly log: Logger;
   private readonly now: () => Date;
   private status: ControllerStatus;
+  private plan: Plan | null = null;
 
   constructor(private readonly options: ControllerOptions) {
     this.log = options.log ?? silentLogger;
@@ -65,6 +68,11 @@ export class Controller {
 
   getStatus(): ControllerStatus {
     return this.status;
+  }
+
+  /** The plan of the last pass that got as far as planning: what the fleet wants, proxy by proxy. */
+  lastPlan(): Plan | null {
+    return this.plan;
   }
 
   /** "Look again", for any reason (a commit, a node refresh, a container event, a resync). */
@@ -107,6 +115,7 @@ export class Controller {
         this.status = { ...this.status, lastAttemptedRevision: r };
       });
       record = this.recordOf(plan, result);
+      this.plan = plan;
       this.status = {
         ...this.status,
         inventory: plan.changes
@@ -128,6 +137,7 @@ export class Controller {
       ...record,
     };
     this.finish(full);
+    this.options.onPass?.(full, this.plan);
   }
 
   private recordOf(

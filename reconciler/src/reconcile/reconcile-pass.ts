@@ -1,6 +1,7 @@
 import { applyPlan, type ApplyResult } from '../apply/apply-plan.js';
 import { TorfleetError } from '../errors.js';
 import type { FleetIssue } from '../fleet/fleet-issue.js';
+import type { Fleet } from '../fleet/fleet-types.js';
 import { parseFleet } from '../fleet/load-fleet.js';
 import type { FleetSource } from '../fleet-source/fleet-source.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -24,6 +25,7 @@ export interface PassDependencies {
 }
 
 export interface PlannedPass {
+  readonly fleet: Fleet;
   readonly plan: Plan;
   readonly warnings: readonly FleetIssue[];
 }
@@ -47,7 +49,7 @@ export async function planPass(deps: PassDependencies, onRevision?: (revision: s
     observed: await deps.runtime.list(),
     containerShape: containerShape(deps),
   });
-  return { plan, warnings };
+  return { fleet, plan, warnings };
 }
 
 /** One reconcile pass: plan, then apply exactly that plan. */

@@ -1,0 +1,14 @@
+import type { PoolSpec } from '../fleet/fleet-types.js';
+import type { NodeStats } from '../nodes/eligible-exit.js';
+import type { ObservedProxy, Plan } from '../plan/plan-types.js';
+import type { ControllerStatus } from '../reconcile/status.js';
+
+/** What the read-only API and the metrics read; `run` wires it to the controller, the store and the runtime. */
+export interface ApiSource {
+  status(): ControllerStatus;
+  lastPlan(): Plan | null;
+  /** The pools of the fleet last read successfully (for desired counts). */
+  fleetPools(): readonly PoolSpec[];
+  observed(): Promise<ObservedProxy[]>;
+  nodeStats(): NodeStats;
+}

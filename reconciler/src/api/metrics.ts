@@ -1,0 +1,155 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { GEO_CATEGORIES, geoCategoryOf } from '../fleet/fleet-types.js';
+import type { Plan, PlanAction } from '../plan/plan-types.js';
+import type { PassOutcome, PassRecord } from '../reconcile/status.js';
+import type { ApiSource } from './api-source.js';
+
+const OUTCOMES: readonly PassOutcome[] = ['converged', 'partial', 'stalled', 'failed'];
+const ACTIONS: readonly PlanAction[] = ['create', 'replace', 'delete', 'noop'];
+
+/**
+ * The contract's metrics, in a registry of their own (no module-level singleton). Gauges are read from
+ * the source when Prometheus scrapes; counters and histograms are fed by passes and requests. Every label
+ * value is initialised at start, so a series exists (at 0) before its first event.
+ */
+export class TorfleetMetrics {
+  readonly registry = new Registry();
+  private readonly reconcileTotal: Counter<'result'>;
+  private readonly reconcileDuration: Histogram;
+  private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  private readonly httpDuration: Histogram<'method' | 'route'>;
+
+  constructor(source: ApiSource, routes: readonly string[]) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges *_total, which promtool rejects (a _total suffix means a counter).
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      this.registry.removeSingleMetric(name);
+    }
+
+    new Gauge({
+      name: 'torfleet_active_proxy_containers',
+      help: 'Proxy containers (or processes) running, by geo category of their pool.',
+      labelNames: ['geo_category'],
+      registers,
+      async collect() {
+        const plan = source.lastPlan();
+        const running = new Set((await source.observed()).filter((p) => p.state === 'running').map((p) => p.name));
+        for (const category of GEO_CATEGORIES) {
+          const count = (plan?.changes ?? []).filter(
+            (c) => c.after && running.has(c.proxy) && c.after.geoCategory === category,
+          ).length;
+          this.set({ geo_category: category }, count);
+        }
+      },
+    });
+    new Gauge({
+      name: 'torfleet_desired_proxies',
+      help: 'Proxies the fleet file asks for, by geo category.',
+      labelNames: ['geo_category'],
+      registers,
+      collect() {
+        const pools = source.fleetPools();
+        for (const category of GEO_CATEGORIES) {
+          this.set(
+            { geo_category: category },
+            pools.filter((p) => geoCategoryOf(p.geo) === category).reduce((n, p) => n + p.count, 0),
+          );
+        }
+      },
+    });
+    new Gauge({
+      name: 'torfleet_available_tor_exit_nodes',
+      help: 'Eligible exit relays (running, Exit, not BadExit) in the node database, by geo category.',
+      labelNames: ['geo_category'],
+      registers,
+      collect() {
+        const stats = source.nodeStats();
+        for (const category of GEO_CATEGORIES) this.set({ geo_category: category }, stats.exits[category]);
+      },
+    });
+    new Gauge({
+      name: 'torfleet_node_refresh_timestamp_seconds',
+      help: 'Unix time of the last successful node refresh (or not-modified check); 0 before the first.',
+      registers,
+      collect() {
+        const at = source.nodeStats().refreshedAt;
+        this.set(at ? Date.parse(at) / 1000 : 0);
+      },
+    });
+    new Gauge({
+      name: 'torfleet_nodes_relays_published_timestamp_seconds',
+      help: "Unix time the node source published the stored relays (Onionoo relays_published, a consensus's valid-after).",
+      registers,
+      collect() {
+        const at = source.nodeStats().relaysPublished;
+        this.set(at ? Date.parse(at) / 1000 : 0);
+      },
+    });
+    new Gauge({
+      name: 'torfleet_plan_changes',
+      help: 'Changes in the last plan, by action.',
+      labelNames: ['action'],
+      registers,
+      collect() {
+        const plan: Plan | null = source.lastPlan();
+        for (const action of ACTIONS)
+          this.set({ action }, (plan?.changes ?? []).filter((c) => c.action === action).length);
+      },
+    });
+    new Gauge({
+      name: 'torfleet_fleet_info',
+      help: 'Always 1, labelled with the last applied revision of the fleet.',
+      labelNames: ['revision'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ revision: source.status().lastAppliedRevision ?? 'none' }, 1);
+      },
+    });
+    this.reconcileTotal = new Counter({
+      name: 'torfleet_reconcile_total',
+      help: 'Reconcile passes, by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of OUTCOMES) this.reconcileTotal.inc({ result }, 0);
+    this.reconcileDuration = new Histogram({
+      name: 'torfleet_reconcile_duration_seconds',
+      help: 'Duration of reconcile passes.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests to the API, by method, route template and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Duration of HTTP requests to the API, by method and route template.',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    for (const route of routes) {
+      this.httpRequests.inc({ method: 'GET', route, status: '200' }, 0);
+      this.httpDuration.zero({ method: 'GET', route });
+    }
+  }
+
+  observePass(record: PassRecord): void {
+    this.reconcileTotal.inc({ result: record.outcome });
+    this.reconcileDuration.observe(record.durationMs / 1000);
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpRequests.inc({ method, route, status: String(status) });
+    this.httpDuration.observe({ method, route }, seconds);
+  }
+}

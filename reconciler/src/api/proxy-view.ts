@@ -1,0 +1,67 @@
+import type { GeoSelector, PoolMode } from '../fleet/fleet-types.js';
+import type { ObservedProxy, Plan, ProxyExits } from '../plan/plan-types.js';
+
+/** `missing`: wanted by the last plan, but no container (or process) runs it. */
+export type ProxyState = ObservedProxy['state'] | 'missing';
+
+/** One proxy as `GET /proxies` shows it (the contract's shape). */
+export interface ProxyView {
+  readonly name: string;
+  readonly pool: string;
+  readonly geo: GeoSelector;
+  readonly mode: PoolMode;
+  readonly port: number;
+  readonly bind: string;
+  readonly state: ProxyState;
+  readonly exit: ProxyExits;
+  readonly containerId: string | null;
+  readonly specHash: string;
+  readonly since: string | null;
+}
+
+/**
+ * The proxies the last plan wants, with what the runtime reports of each. Pure. A proxy whose container
+ * still runs an older spec shows that container's hash (it is what runs).
+ */
+export function proxyViews(plan: Plan | null, observed: readonly ObservedProxy[]): ProxyView[] {
+  if (!plan) return [];
+  const byName = new Map(observed.map((proxy) => [proxy.name, proxy]));
+  return plan.changes.flatMap((change) => {
+    const spec = change.after;
+    if (!spec) return [];
+    const running = byName.get(spec.name);
+    return [
+      {
+        name: spec.name,
+        pool: spec.pool,
+        geo: spec.geo,
+        mode: spec.mode,
+        port: spec.port,
+        bind: spec.bind,
+        state: running?.state ?? 'missing',
+        exit: spec.exits,
+        containerId: running?.id ?? null,
+        specHash: running?.specHash ?? spec.specHash,
+        since: running?.startedAt ?? null,
+      },
+    ];
+  });
+}
+
+/** `?pool=`, `?geo=` (US, NON_US or a country code) and `?state=` filters; absent ones match everything. */
+export function filterProxies(views: readonly ProxyView[], query: URLSearchParams): ProxyView[] {
+  const pool = query.get('pool');
+  const geo = query.get('geo')?.toUpperCase();
+  const state = query.get('state');
+  return views.filter(
+    (view) =>
+      (pool === null || view.pool === pool) &&
+      (state === null || view.state === state) &&
+      (geo === undefined || matchesGeo(view, geo)),
+  );
+}
+
+function matchesGeo(view: ProxyView, geo: string): boolean {
+  if (typeof view.geo === 'string') return view.geo === geo || view.exit.countries.includes(geo);
+  return view.geo.includes(geo) || (geo === 'NON_US' && !view.geo.includes('US'));
+}
