@@ -8,6 +8,7 @@ import type { EligibleExit, NodeStats } from '../nodes/eligible-exit.js';
 import { computePlan } from '../plan/compute-plan.js';
 import type { ObservedProxy } from '../plan/plan-types.js';
 import type { ControllerStatus } from '../reconcile/status.js';
+import { schemaErrors } from '../testing/api-schemas.js';
 import { testFleet, testPool } from '../testing/fleet-fixtures.js';
 import { createApiServer } from './api-server.js';
 import type { ApiSource } from './api-source.js';
@@ -48,7 +49,7 @@ const observed: ObservedProxy[] = [
     pool: 'eu',
     id: 'c2',
     state: 'stopped',
-    specHash: 'old',
+    specHash: '0123456789abcdef0123',
     exitFingerprints: [],
     revision: 'abc123',
     startedAt: null,
@@ -216,6 +217,20 @@ describe('the read-only API', () => {
     assert.equal((await get('/readyz')).status, 200);
   });
 
+  test('every answer matches its JSON Schema in schemas/api', async () => {
+    const CASES: readonly [string, Parameters<typeof schemaErrors>[0]][] = [
+      ['/proxies', 'proxies'],
+      ['/proxies?state=missing', 'proxies'],
+      ['/proxies/us-0', 'proxy'],
+      ['/status', 'status'],
+      ['/nodes', 'nodes'],
+      ['/proxies/nope', 'error'],
+      ['/nope', 'error'],
+    ];
+    for (const [path, schema] of CASES) assert.deepEqual(schemaErrors(schema, (await get(path)).json), [], path);
+    assert.deepEqual(schemaErrors('error', (await get('/proxies', { method: 'POST' })).json), []);
+  });
+
   test('no answer carries the proxy credential', async () => {
     for (const path of ['/proxies', '/proxies/us-0', '/status', '/nodes']) {
       const text = await (await fetch(`${base}${path}`)).text();
@@ -238,12 +253,12 @@ describe('the read-only API', () => {
       'torfleet_reconcile_total{result="failed"} 0',
       'torfleet_plan_changes{action="create"} 3',
       'torfleet_fleet_info{revision="abc123"} 1',
-      'http_requests_total{method="GET",route="/proxies/{name}",status="404"} 3',
       'http_request_duration_seconds_count{method="GET",route="/status"}',
       'process_resident_memory_bytes',
     ]) {
       assert.ok(text.includes(series), `missing ${series}`);
     }
+    assert.match(text, /^http_requests_total\{method="GET",route="\/proxies\/\{name\}",status="404"\} [1-9]\d*$/m);
     assert.ok(!text.includes('/proxies/abc'), 'a raw path became a label');
     const child = run('promtool', ['check', 'metrics']);
     child.child.stdin?.end(text);

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
+import { schemaErrors } from '../testing/api-schemas.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
@@ -112,6 +113,7 @@ describe('torfleet run (git repository + Docker)', { concurrency: false }, () =>
     const labels = (await docker.getContainer(running.get(`${ID}-us-0`)?.id ?? '').inspect()).Config.Labels;
     assert.equal(labels['torfleet.revision'], first);
     const proxies = await get('/proxies');
+    assert.deepEqual(schemaErrors('proxies', proxies.body), []);
     assert.equal(proxies.body.revision, first);
     const views = proxies.body.proxies as { name: string; state: string; containerId: string }[];
     assert.deepEqual(
@@ -139,6 +141,7 @@ describe('torfleet run (git repository + Docker)', { concurrency: false }, () =>
     const stalled = await waitFor('the stalled pass', passFor(bad, 'stalled'), 10_000);
     assert.equal(stalled.reason, 'InvalidFleet');
     const status = await get('/status');
+    assert.deepEqual(schemaErrors('status', status.body), []);
     const conditions = status.body.conditions as { type: string; status: string; reason: string }[];
     assert.deepEqual(
       conditions.find((c) => c.type === 'Stalled'),
