@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TORFLEET := node dist/reconciler/src/cli/main.js
 TOR_IMAGE ?= torfleet/tor:0.4.9
 
-.PHONY: help deps docker image build lint test bench validate plan apply nodes-refresh nodes-stats demo clean
+.PHONY: help deps docker image reconciler-image up down build lint test bench validate plan apply nodes-refresh nodes-stats demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,17 @@ image: docker ## build the tor image $(TOR_IMAGE): from templates/Dockerfile if 
 	else \
 	  templates/build-tor-image.sh $(TOR_IMAGE); \
 	fi
+
+reconciler-image: docker ## build the reconciler image torfleet/reconciler:latest (reconciler/Dockerfile; needs a registry for node:20)
+	docker build -f reconciler/Dockerfile -t torfleet/reconciler:latest .
+
+up: image ## start reconciler, Prometheus, Grafana, cAdvisor (docker compose; the PUBLIC Tor network: your machines only)
+	mkdir -p /var/lib/torfleet
+	docker compose up -d --build
+	@echo "API http://127.0.0.1:8080/proxies  Prometheus http://127.0.0.1:9090  Grafana http://127.0.0.1:3000  cAdvisor http://127.0.0.1:8081"
+
+down: ## stop the compose services; the proxies keep running (remove them by applying an empty fleet)
+	docker compose down
 
 build: deps ## compile TypeScript to dist/
 	npm run build
