@@ -72,24 +72,28 @@ export class TorfleetMetrics {
         for (const category of GEO_CATEGORIES) this.set({ geo_category: category }, stats.exits[category]);
       },
     });
-    new Gauge({
-      name: 'torfleet_node_refresh_timestamp_seconds',
-      help: 'Unix time of the last successful node refresh (or not-modified check); 0 before the first.',
-      registers,
-      collect() {
-        const at = source.nodeStats().refreshedAt;
-        this.set(at ? Date.parse(at) / 1000 : 0);
-      },
-    });
-    new Gauge({
-      name: 'torfleet_nodes_relays_published_timestamp_seconds',
-      help: "Unix time the node source published the stored relays (Onionoo relays_published, a consensus's valid-after).",
-      registers,
-      collect() {
-        const at = source.nodeStats().relaysPublished;
-        this.set(at ? Date.parse(at) / 1000 : 0);
-      },
-    });
+    // ISO times of the node database as Unix seconds; 0 before the first refresh.
+    const timestamp = (name: string, help: string, read: () => string | null): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const at = read();
+          this.set(at ? Date.parse(at) / 1000 : 0);
+        },
+      });
+    };
+    timestamp(
+      'torfleet_node_refresh_timestamp_seconds',
+      'Unix time of the last successful node refresh (or not-modified check); 0 before the first.',
+      () => source.nodeStats().refreshedAt,
+    );
+    timestamp(
+      'torfleet_nodes_relays_published_timestamp_seconds',
+      "Unix time the node source published the stored relays (Onionoo relays_published, a consensus's valid-after).",
+      () => source.nodeStats().relaysPublished,
+    );
     new Gauge({
       name: 'torfleet_plan_changes',
       help: 'Changes in the last plan, by action.',
