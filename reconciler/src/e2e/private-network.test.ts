@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { removeTestContainers } from '../testing/docker-cleanup.js';
+import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
+import { tempDir } from '../testing/temp-dir.js';
+import { startPrivateTorNetwork, type PrivateTorNetwork } from '../testing/tor-network/private-tor-network.js';
+import { waitFor } from '../testing/wait-for.js';
+
+/**
+ * End to end on a real private Tor network on loopback: `torfleet run` (git repository, Docker, the consensus
+ * node source reading the network's directory port) starts proxies whose traffic really leaves through the
+ * exit they are pinned to, as the echo server sees it.
+ */
+const run = promisify(execFile);
+const docker = new Docker();
+const ID = `test-e2e${process.pid.toString(36)}`;
+const BASE = 39000 + (process.pid % 40) * 25;
+const API = `127.0.0.1:${BASE + 20}`;
+const US_PORT = BASE + 21;
+const WORLD_PORT = BASE + 22;
+const dir = tempDir('e2e');
+const work = path.join(dir, 'work');
+const bare = path.join(dir, 'fleet.git');
+let network: PrivateTorNetwork;
+let service: ChildProcess | undefined;
+
+const git = (...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.email=e2e@torfleet.test', '-c', 'user.name=e2e', ...args], {
+    cwd: work,
+    encoding: 'utf8',
+  });
+
+function commit(pools: string, extra = ''): string {
+  const authorities = network.dirAuthorities.map((line) => `    - "${line}"`).join('\n');
+  writeFileSync(
+    path.join(work, 'fleet', 'fleet.yaml'),
+    `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  testingNetwork: true\n  geoipFile: ${network.geoipFile}\n  dirAuthorities:\n${authorities}\npools:\n${pools}${extra}`,
+  );
+  git('add', '.');
+  git('commit', '-qm', 'fleet');
+  git('push', '-q', 'origin', 'HEAD:main');
+  return git('rev-parse', 'HEAD').trim();
+}
+const US = `  - {name: ${ID}-us, geo: US, mode: strict, count: 1, basePort: ${US_PORT}}\n`;
+const WORLD = `  - {name: ${ID}-world, geo: NON_US, mode: strict, count: 1, basePort: ${WORLD_PORT}}\n`;
+
+function startService(): ChildProcess {
+  return spawn(process.execPath, [TORFLEET_BIN, 'run'], {
+    env: cleanEnv({
+      TORFLEET_INSTANCE: ID,
+      TORFLEET_FLEET_REPO: bare,
+      TORFLEET_DB: path.join(dir, 'nodes.db'),
+      TORFLEET_STATE_DIR: path.join(dir, 'state'),
+      TORFLEET_NODE_SOURCE: 'consensus',
+      TORFLEET_CONSENSUS_URL: network.consensusUrl,
+      TORFLEET_GEOIP_FILE: network.geoipFile,
+      TORFLEET_LISTEN: API,
+      TORFLEET_RESYNC_INTERVAL: '5s',
+    }),
+    stdio: 'ignore',
+  });
+}
+
+async function stopService(): Promise<void> {
+  const current = service;
+  if (!current || current.exitCode !== null) return;
+  const exited = new Promise((resolve) => current.once('exit', resolve));
+  current.kill('SIGTERM');
+  await exited;
+}
+
+/** The address the echo server saw, fetching through a SOCKS port (curl resolves nothing itself). */
+async function egress(port: number): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('curl', ['-s', '-m', '10', '--socks5-hostname', `127.0.0.1:${port}`, network.echoUrl]);
+    return (JSON.parse(stdout) as { IP?: string }).IP;
+  } catch {
+    return undefined;
+  }
+}
+
+async function api<T>(route: string): Promise<T> {
+  return (await (await fetch(`http://${API}${route}`)).json()) as T;
+}
+
+interface ProxyView {
+  name: string;
+  state: string;
+  containerId: string | null;
+  exit: { fingerprints: string[]; addresses: string[] };
+}
+const proxies = async (): Promise<Map<string, ProxyView>> =>
+  new Map((await api<{ proxies: ProxyView[] }>('/proxies')).proxies.map((p) => [p.name, p]));
+
+const startedAt = async (id: string): Promise<string> => (await docker.getContainer(id).inspect()).State.StartedAt;
+
+describe('on a private Tor network', { concurrency: false, timeout: 600_000 }, () => {
+  before(async () => {
+    await removeTestContainers(docker, ID);
+    network = await startPrivateTorNetwork(path.join(dir, 'tor'), BASE);
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+    execFileSync('git', ['clone', '-q', bare, work], { stdio: 'ignore' });
+    mkdirSync(path.join(work, 'fleet'));
+  });
+  after(async () => {
+    await stopService();
+    await removeTestContainers(docker, ID);
+    await network.stop();
+  });
+
+  test('1. strict US and NON_US proxies: traffic leaves through the exit each is pinned to', async () => {
+    commit(US + WORLD);
+    service = startService();
+    const both = await waitFor(
+      'both proxies running',
+      async () => {
+        const views = await proxies().catch(() => new Map<string, ProxyView>());
+        return [...views.values()].filter((v) => v.state === 'running').length === 2 ? views : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual(both.get(`${ID}-us-0`)?.exit.fingerprints, [network.exits.us.fingerprint]);
+    assert.deepEqual(both.get(`${ID}-world-0`)?.exit.fingerprints, [network.exits.de.fingerprint]);
+    assert.equal(
+      await waitFor('traffic through the US proxy', () => egress(US_PORT), 60_000),
+      network.exits.us.address,
+    );
+    assert.equal(
+      await waitFor('traffic through the NON_US proxy', () => egress(WORLD_PORT), 60_000),
+      network.exits.de.address,
+    );
+  });
+
+  test('2. docker kill: the proxy runs again on the same port and exit', async () => {
+    const before = (await proxies()).get(`${ID}-us-0`);
+    await docker.getContainer(before?.containerId ?? '').kill();
+    await waitFor(
+      'the proxy to run again',
+      async () => (await proxies()).get(`${ID}-us-0`)?.state === 'running',
+      30_000,
+    );
+    assert.equal(await waitFor('traffic again', () => egress(US_PORT), 60_000), network.exits.us.address);
+    assert.deepEqual((await proxies()).get(`${ID}-us-0`)?.exit.fingerprints, before?.exit.fingerprints);
+  });
+
+  test('3. a commit removes a pool: its container goes, the other keeps its container', async () => {
+    const before = await proxies();
+    commit(US);
+    // Gone from Docker, and from the API once the pass that removed it has finished.
+    await waitFor('the world pool to be gone', async () => {
+      const containers = await docker.listContainers({ all: true, filters: { label: [`torfleet.instance=${ID}`] } });
+      return containers.length === 1 && (await proxies()).size === 1;
+    });
+    const after = await proxies();
+    assert.deepEqual([...after.keys()], [`${ID}-us-0`]);
+    assert.equal(after.get(`${ID}-us-0`)?.containerId, before.get(`${ID}-us-0`)?.containerId);
+  });
+
+  test('4. an invalid commit stalls with nothing changed and traffic flowing; a fix recovers', async () => {
+    const before = (await proxies()).get(`${ID}-us-0`);
+    const bad = commit(US.replace('strict', 'strikt'));
+    await waitFor('Stalled', async () => {
+      const status = await api<{ lastAttemptedRevision: string; conditions: { type: string; status: string }[] }>(
+        '/status',
+      );
+      return (
+        status.lastAttemptedRevision === bad &&
+        status.conditions.some((c) => c.type === 'Stalled' && c.status === 'True')
+      );
+    });
+    assert.equal(await egress(US_PORT), network.exits.us.address);
+    const good = commit(US);
+    await waitFor('Ready again', async () => {
+      const status = await api<{ lastAppliedRevision: string; conditions: { type: string; status: string }[] }>(
+        '/status',
+      );
+      return (
+        status.lastAppliedRevision === good && status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')
+      );
+    });
+    assert.equal((await proxies()).get(`${ID}-us-0`)?.containerId, before?.containerId);
+  });
+
+  test('6. a restarted reconciler adopts the running containers: same ids, same start times', async () => {
+    const before = (await proxies()).get(`${ID}-us-0`);
+    const started = await startedAt(before?.containerId ?? '');
+    await stopService();
+    service = startService();
+    await waitFor('the new reconciler to converge', async () => {
+      const status = await api<{ passes: unknown[]; conditions: { type: string; status: string }[] }>('/status').catch(
+        () => undefined,
+      );
+      return (
+        status && status.passes.length > 0 && status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')
+      );
+    });
+    const after = (await proxies()).get(`${ID}-us-0`);
+    assert.equal(after?.containerId, before?.containerId);
+    assert.equal(await startedAt(after?.containerId ?? ''), started);
+    assert.equal(await egress(US_PORT), network.exits.us.address);
+  });
+});

@@ -1,0 +1,259 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ipv4ToNumber } from '../../nodes/geoip.js';
+import { waitFor } from '../wait-for.js';
+
+/**
+ * A complete private Tor network on 127.0.0.0/8 (see TOR-TESTNET.md): three directory authorities, a middle
+ * relay, two exits on their own addresses (exit-us on 127.0.0.11, which the test GeoIP file puts in the US;
+ * exit-de on 127.0.0.12, in DE), and an HTTP echo server answering the peer address it sees as `{"IP": "..."}`.
+ * Exits connect to loopback from their own address through an LD_PRELOAD shim (tor skips OutboundBindAddress for
+ * loopback targets). Nothing leaves this machine: every tor has this network's DirAuthority lines.
+ */
+export interface PrivateTorNetwork {
+  /** DirAuthority lines (without the keyword) for clients, such as the fleet's tor.dirAuthorities. */
+  readonly dirAuthorities: readonly string[];
+  /** A directory port's consensus URL (TORFLEET_CONSENSUS_URL). */
+  readonly consensusUrl: string;
+  /** The test GeoIP file (TORFLEET_GEOIP_FILE, the fleet's tor.geoipFile). */
+  readonly geoipFile: string;
+  readonly exits: { readonly us: ExitRelay; readonly de: ExitRelay };
+  /** `http://127.0.0.1:PORT/`: answers `{"IP": "<peer address>"}`. */
+  readonly echoUrl: string;
+  stopExit(name: 'us' | 'de'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ExitRelay {
+  readonly nickname: string;
+  readonly address: string;
+  readonly fingerprint: string;
+}
+
+interface Node {
+  readonly name: string;
+  readonly address: string;
+  readonly orPort: number;
+  readonly dirPort: number | null;
+  readonly role: 'authority' | 'middle' | 'exit';
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+export async function startPrivateTorNetwork(dir: string, basePort: number): Promise<PrivateTorNetwork> {
+  mkdirSync(dir, { recursive: true });
+  const nodes: Node[] = [
+    ...[1, 2, 3].map((i): Node => ({
+      name: `auth${i}`,
+      address: '127.0.0.1',
+      orPort: basePort + i,
+      dirPort: basePort + 10 + i,
+      role: 'authority',
+    })),
+    { name: 'middle', address: '127.0.0.1', orPort: basePort + 4, dirPort: null, role: 'middle' },
+    { name: 'exitus', address: '127.0.0.11', orPort: basePort + 5, dirPort: null, role: 'exit' },
+    { name: 'exitde', address: '127.0.0.12', orPort: basePort + 6, dirPort: null, role: 'exit' },
+  ];
+  const shim = path.join(dir, 'bind-shim.so');
+  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', shim, path.join(sourceDir(), 'bind-shim.c'), '-ldl']);
+  const geoipFile = path.join(dir, 'geoip');
+  const range = (ip: string, country: string): string => `${ipv4ToNumber(ip) ?? 0},${ipv4ToNumber(ip) ?? 0},${country}`;
+  writeFileSync(geoipFile, `# torfleet test GeoIP\n${range('127.0.0.11', 'US')}\n${range('127.0.0.12', 'DE')}\n`);
+  writeFileSync(path.join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\n'); // nothing answers: exits resolve nothing
+
+  const fingerprints = new Map<string, string>();
+  const authorities: string[] = [];
+  for (const node of nodes) {
+    const data = path.join(dir, node.name);
+    mkdirSync(path.join(data, 'keys'), { recursive: true, mode: 0o700 });
+    if (node.role === 'authority') {
+      execFileSync(
+        'tor-gencert',
+        [
+          '--create-identity-key',
+          '--passphrase-fd',
+          '0',
+          '-m',
+          '12',
+          '-a',
+          `${node.address}:${node.dirPort ?? 0}`,
+          '-i',
+          path.join(data, 'keys', 'authority_identity_key'),
+          '-s',
+          path.join(data, 'keys', 'authority_signing_key'),
+          '-c',
+          path.join(data, 'keys', 'authority_certificate'),
+        ],
+        { input: '\n', stdio: ['pipe', 'ignore', 'ignore'] },
+      );
+    }
+    execFileSync(
+      'tor',
+      [
+        '--list-fingerprint',
+        '--ignore-missing-torrc',
+        '-f',
+        '/dev/null',
+        '--defaults-torrc',
+        '/dev/null',
+        '--ORPort',
+        `${node.address}:${node.orPort}`,
+        '--DataDirectory',
+        data,
+        '--Nickname',
+        node.name,
+      ],
+      { stdio: 'ignore' },
+    );
+    const fingerprint = readFileSync(path.join(data, 'fingerprint'), 'utf8').trim().split(' ')[1] ?? '';
+    fingerprints.set(node.name, fingerprint);
+    if (node.role === 'authority') {
+      const v3ident =
+        /fingerprint ([0-9A-F]{40})/.exec(
+          readFileSync(path.join(data, 'keys', 'authority_certificate'), 'utf8'),
+        )?.[1] ?? '';
+      authorities.push(
+        `${node.name} orport=${node.orPort} no-v2 v3ident=${v3ident} ${node.address}:${node.dirPort ?? 0} ${fingerprint}`,
+      );
+    }
+  }
+
+  const echo = await startEchoServer();
+  const processes = new Map<string, ChildProcess>();
+  for (const node of nodes) {
+    const torrc = path.join(dir, `${node.name}.torrc`);
+    writeFileSync(torrc, torrcOf(node, dir, authorities, geoipFile));
+    const env =
+      node.role === 'exit' ? { ...process.env, LD_PRELOAD: shim, TORFLEET_BIND_ADDRESS: node.address } : process.env;
+    processes.set(node.name, spawn('tor', ['-f', torrc, '--defaults-torrc', '/dev/null'], { env, stdio: 'ignore' }));
+  }
+  const consensusUrl = `http://127.0.0.1:${basePort + 11}/tor/status-vote/current/consensus`;
+  const exitFingerprints = [fingerprints.get('exitus'), fingerprints.get('exitde')];
+  const stopProcess = async (child: ChildProcess | undefined): Promise<void> => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const network: PrivateTorNetwork = {
+    dirAuthorities: authorities,
+    consensusUrl,
+    geoipFile,
+    exits: {
+      us: { nickname: 'exitus', address: '127.0.0.11', fingerprint: fingerprints.get('exitus') ?? '' },
+      de: { nickname: 'exitde', address: '127.0.0.12', fingerprint: fingerprints.get('exitde') ?? '' },
+    },
+    echoUrl: `http://127.0.0.1:${echo.port}/`,
+    stopExit: (name) => stopProcess(processes.get(name === 'us' ? 'exitus' : 'exitde')),
+    async stop() {
+      await Promise.all([...processes.values()].map(stopProcess));
+      await new Promise<void>((resolve) =>
+        echo.server.close(() => {
+          resolve();
+        }),
+      );
+    },
+  };
+  try {
+    // The network is up when the consensus lists both exits as running exits.
+    await waitFor(
+      'a consensus with both exits',
+      async () => {
+        const text = await fetch(consensusUrl).then(
+          (r) => (r.ok ? r.text() : ''),
+          () => '',
+        );
+        return exitFingerprints.every((fp) => fp && consensusHasExit(text, fp)) ? true : undefined;
+      },
+      90_000,
+    );
+  } catch (error) {
+    await network.stop();
+    throw error;
+  }
+  return network;
+}
+
+function consensusHasExit(text: string, fingerprint: string): boolean {
+  const identity = Buffer.from(fingerprint, 'hex').toString('base64').replace(/=+$/, '');
+  const at = text.indexOf(` ${identity} `);
+  if (at === -1) return false;
+  const flags = /\ns ([^\n]*)/.exec(text.slice(at))?.[1] ?? '';
+  return flags.includes('Exit') && flags.includes('Running');
+}
+
+function torrcOf(node: Node, dir: string, authorities: readonly string[], geoipFile: string): string {
+  const lines = [
+    'TestingTorNetwork 1',
+    'RunAsDaemon 0',
+    `DataDirectory ${path.join(dir, node.name)}`,
+    `Log notice file ${path.join(dir, node.name, 'notice.log')}`,
+    `Nickname ${node.name}`,
+    `Address ${node.address}`,
+    `ORPort ${node.address}:${node.orPort}`,
+    'SocksPort 0',
+    'AssumeReachable 1',
+    'PathsNeededToBuildCircuits 0.67',
+    'TestingDirAuthVoteGuard *',
+    'TestingDirAuthVoteHSDir *',
+    'TestingMinExitFlagThreshold 0',
+    'V3AuthNIntervalsValid 2',
+    'UseDefaultFallbackDirs 0',
+    'ShutdownWaitLength 2',
+    'SafeLogging 0',
+    'ContactInfo torfleet test network',
+    `GeoIPFile ${geoipFile}`,
+    'GeoIPv6File ""',
+    `ServerDNSResolvConfFile ${path.join(dir, 'resolv.conf')}`,
+    'ServerDNSDetectHijacking 0',
+    'ServerDNSAllowBrokenConfig 1',
+    ...authorities.map((line) => `DirAuthority ${line}`),
+  ];
+  if (node.role === 'authority') {
+    lines.push(
+      'AuthoritativeDirectory 1',
+      'V3AuthoritativeDirectory 1',
+      `DirPort ${node.address}:${node.dirPort ?? 0}`,
+      'TestingV3AuthInitialVotingInterval 5',
+      'TestingV3AuthInitialVoteDelay 2',
+      'TestingV3AuthInitialDistDelay 2',
+      'V3AuthVotingInterval 10',
+      'V3AuthVoteDelay 2',
+      'V3AuthDistDelay 2',
+      'ExitRelay 0',
+      'ExitPolicy reject *:*',
+    );
+  } else if (node.role === 'middle') {
+    lines.push('ExitRelay 0', 'ExitPolicy reject *:*');
+  } else {
+    lines.push(
+      'ExitRelay 1',
+      'ExitPolicyRejectPrivate 0',
+      'ExitPolicyRejectLocalInterfaces 0',
+      'ExitPolicy accept 127.0.0.0/8:*',
+      'ExitPolicy accept *:*',
+      `OutboundBindAddress ${node.address}`,
+      `OutboundBindAddressExit ${node.address}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The C source lives beside this file in the source tree; the compiled module runs from dist/. */
+function sourceDir(): string {
+  return HERE.replace(`${path.sep}dist${path.sep}`, path.sep);
+}
+
+async function startEchoServer(): Promise<{ server: Server; port: number }> {
+  const server = createServer((request, response) => {
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ IP: request.socket.remoteAddress?.replace(/^::ffff:/, '') }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : 0 };
+}
