@@ -30,6 +30,10 @@ export interface Settings {
   readonly listen: { readonly host: string; readonly port: number };
   /** Bearer token the API requires; mandatory when it listens beyond loopback. */
   readonly apiToken: string | null;
+  /** `run`: the egress check URL fetched through each proxy, and how often and how patiently. */
+  readonly probeUrl: string;
+  readonly probeIntervalMs: number;
+  readonly probeTimeoutMs: number;
 }
 
 export const DEFAULT_ONIONOO_URL = 'https://onionoo.torproject.org';
@@ -64,6 +68,9 @@ export function readSettings(env: Env): Settings {
       `TORFLEET_LISTEN is ${listen.host}:${listen.port}, beyond loopback: set TORFLEET_API_TOKEN (clients send "Authorization: Bearer <token>") or listen on 127.0.0.1`,
     );
   }
+  const probeUrl = get('TORFLEET_PROBE_URL') ?? 'https://check.torproject.org/api/ip';
+  if (!/^https?:\/\/[^\s/]+/i.test(probeUrl))
+    throw new ConfigError(`TORFLEET_PROBE_URL is "${probeUrl}"; use an http(s) URL`);
   const logLevel = get('TORFLEET_LOG_LEVEL') ?? 'info';
   if (!isLogLevel(logLevel))
     throw new ConfigError(`TORFLEET_LOG_LEVEL is "${logLevel}"; use debug, info, warn or error`);
@@ -90,6 +97,9 @@ export function readSettings(env: Env): Settings {
     logLevel,
     listen,
     apiToken,
+    probeUrl,
+    probeIntervalMs: parseDurationSetting('TORFLEET_PROBE_INTERVAL', get('TORFLEET_PROBE_INTERVAL') ?? '60s'),
+    probeTimeoutMs: parseDurationSetting('TORFLEET_PROBE_TIMEOUT', get('TORFLEET_PROBE_TIMEOUT') ?? '15s'),
   };
 }
 

@@ -75,6 +75,11 @@ const source: ApiSource = {
   fleetPools: () => fleet.pools,
   observed: () => Promise.resolve(observed),
   nodeStats: () => STATS,
+  egress: (proxy) =>
+    proxy === 'us-0'
+      ? { result: 'ok', address: '198.51.100.1', checkedAt: '2026-11-22T00:10:00.000Z', message: '' }
+      : null,
+  quarantinedExits: () => 0,
 };
 
 async function serve(token?: string): Promise<{ base: string; close: () => Promise<void> }> {
@@ -126,6 +131,7 @@ describe('the read-only API', () => {
       containerId: 'c0',
       specHash: plan.changes[0]?.after?.specHash,
       since: '2026-11-22T00:00:00.000Z',
+      egress: { result: 'ok', address: '198.51.100.1', checkedAt: '2026-11-22T00:10:00.000Z', message: '' },
     });
     assert.deepEqual(
       proxies.map((p) => [p.name, p.state, p.containerId]),

@@ -60,7 +60,10 @@ export function createApiServer(options: ApiOptions): { server: Server; metrics:
           status: 200,
           body: {
             revision: source.status().lastAppliedRevision,
-            proxies: filterProxies(proxyViews(source.lastPlan(), await source.observed()), url.searchParams),
+            proxies: filterProxies(
+              proxyViews(source.lastPlan(), await source.observed(), (p) => source.egress(p)),
+              url.searchParams,
+            ),
           },
         }),
         POST: () => error(405, 'read_only', `cannot create a proxy here: ${GITOPS}`, { Allow: ALLOW }),
@@ -71,7 +74,9 @@ export function createApiServer(options: ApiOptions): { server: Server; metrics:
       pattern: /^\/proxies\/([^/]+)$/,
       methods: {
         GET: async (_url, [name]) => {
-          const found = proxyViews(source.lastPlan(), await source.observed()).find((view) => view.name === name);
+          const found = proxyViews(source.lastPlan(), await source.observed(), (p) => source.egress(p)).find(
+            (view) => view.name === name,
+          );
           return found
             ? { status: 200, body: found }
             : error(404, 'not_found', `no proxy named "${name ?? ''}" in the fleet`);

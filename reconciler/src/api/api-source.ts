@@ -1,6 +1,7 @@
 import type { PoolSpec } from '../fleet/fleet-types.js';
 import type { NodeStats } from '../nodes/eligible-exit.js';
 import type { ObservedProxy, Plan } from '../plan/plan-types.js';
+import type { EgressCheck } from '../probe/egress-probe.js';
 import type { ControllerStatus } from '../reconcile/status.js';
 
 /** What the read-only API and the metrics read; `run` wires it to the controller, the store and the runtime. */
@@ -11,4 +12,8 @@ export interface ApiSource {
   fleetPools(): readonly PoolSpec[];
   observed(): Promise<ObservedProxy[]>;
   nodeStats(): NodeStats;
+  /** The last egress check of a proxy, if any. */
+  egress(proxy: string): EgressCheck | null;
+  /** Exits set aside after failed egress checks. */
+  quarantinedExits(): number;
 }

@@ -17,6 +17,7 @@ export class TorfleetMetrics {
   private readonly reconcileTotal: Counter<'result'>;
   private readonly reconcileDuration: Histogram;
   private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  private readonly egressChecks: Counter<'result'>;
   private readonly httpDuration: Histogram<'method' | 'route'>;
 
   constructor(source: ApiSource, routes: readonly string[]) {
@@ -115,6 +116,21 @@ export class TorfleetMetrics {
         this.set({ revision: source.status().lastAppliedRevision ?? 'none' }, 1);
       },
     });
+    new Gauge({
+      name: 'torfleet_quarantined_exits',
+      help: 'Exits set aside because proxies pinned to them failed their egress checks.',
+      registers,
+      collect() {
+        this.set(source.quarantinedExits());
+      },
+    });
+    this.egressChecks = new Counter({
+      name: 'torfleet_egress_checks_total',
+      help: 'Egress checks through the proxies, by result (ok, mismatch, failed).',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['ok', 'mismatch', 'failed']) this.egressChecks.inc({ result }, 0);
     this.reconcileTotal = new Counter({
       name: 'torfleet_reconcile_total',
       help: 'Reconcile passes, by result.',
@@ -150,6 +166,10 @@ export class TorfleetMetrics {
   observePass(record: PassRecord): void {
     this.reconcileTotal.inc({ result: record.outcome });
     this.reconcileDuration.observe(record.durationMs / 1000);
+  }
+
+  observeEgress(result: string): void {
+    this.egressChecks.inc({ result });
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {

@@ -1,5 +1,6 @@
 import type { GeoSelector, PoolMode } from '../fleet/fleet-types.js';
 import type { ObservedProxy, Plan, ProxyExits } from '../plan/plan-types.js';
+import type { EgressCheck } from '../probe/egress-probe.js';
 
 /** `missing`: wanted by the last plan, but no container (or process) runs it. */
 export type ProxyState = ObservedProxy['state'] | 'missing';
@@ -17,13 +18,19 @@ export interface ProxyView {
   readonly containerId: string | null;
   readonly specHash: string;
   readonly since: string | null;
+  /** The last egress check through its SOCKS port; null before the first (or with DisableNetwork). */
+  readonly egress: EgressCheck | null;
 }
 
 /**
  * The proxies the last plan wants, with what the runtime reports of each. Pure. A proxy whose container
  * still runs an older spec shows that container's hash (it is what runs).
  */
-export function proxyViews(plan: Plan | null, observed: readonly ObservedProxy[]): ProxyView[] {
+export function proxyViews(
+  plan: Plan | null,
+  observed: readonly ObservedProxy[],
+  egressOf: (proxy: string) => EgressCheck | null = () => null,
+): ProxyView[] {
   if (!plan) return [];
   const byName = new Map(observed.map((proxy) => [proxy.name, proxy]));
   return plan.changes.flatMap((change) => {
@@ -43,6 +50,7 @@ export function proxyViews(plan: Plan | null, observed: readonly ObservedProxy[]
         containerId: running?.id ?? null,
         specHash: running?.specHash ?? spec.specHash,
         since: running?.startedAt ?? null,
+        egress: egressOf(spec.name),
       },
     ];
   });

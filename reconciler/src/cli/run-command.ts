@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createApiServer } from '../api/api-server.js';
 import { ConfigError, errorMessage } from '../errors.js';
-import type { PoolSpec } from '../fleet/fleet-types.js';
+import type { Fleet } from '../fleet/fleet-types.js';
+import { EgressProber } from '../probe/egress-probe.js';
 import { createNodeSource } from '../nodes/create-node-source.js';
 import { refreshNodes } from '../nodes/refresh-nodes.js';
 import { Controller, type PassFunction } from '../reconcile/controller.js';
@@ -20,11 +21,19 @@ export const RUN_USAGE = 'torfleet run';
 export async function runCommand(context: CliContext): Promise<ExitCode> {
   parseArgs({ args: [...context.args], options: {}, strict: true });
   const { settings, log } = context;
-  const deps = passDependencies(context);
-  let pools: readonly PoolSpec[] = [];
+  let deps: ReturnType<typeof passDependencies> = passDependencies(context);
+  let fleet: Fleet | undefined;
+  const prober = new EgressProber({
+    url: settings.probeUrl,
+    timeoutMs: settings.probeTimeoutMs,
+    failuresToQuarantine: 2,
+    quarantineMs: 30 * 60_000,
+    now: context.now,
+  });
+  deps = { ...deps, excludedExits: () => prober.quarantined() };
   const pass: PassFunction = async (onRevision) => {
     const done = await reconcilePass(deps, onRevision);
-    pools = done.fleet.pools;
+    fleet = done.fleet;
     return done;
   };
   // The API reads the controller lazily (only once it serves requests), and the controller feeds its metrics.
@@ -32,9 +41,11 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
     source: {
       status: () => controller.getStatus(),
       lastPlan: () => controller.lastPlan(),
-      fleetPools: () => pools,
+      fleetPools: () => fleet?.pools ?? [],
       observed: () => deps.runtime.list(),
       nodeStats: () => deps.store.stats(context.now(), settings.nodesMaxAgeMs),
+      egress: (proxy) => prober.check(proxy),
+      quarantinedExits: () => prober.quarantined().size,
     },
     token: settings.apiToken ?? undefined,
     log,
@@ -86,6 +97,35 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
   stops.push(
     every(settings.resyncIntervalMs, () => {
       controller.enqueue('resync');
+    }),
+  );
+  // Egress checks through every running proxy (not with DisableNetwork: such proxies carry no traffic).
+  let probing = false;
+  stops.push(
+    every(settings.probeIntervalMs, () => {
+      const plan = controller.lastPlan();
+      if (probing || !plan || fleet?.tor.disableNetwork !== false) return;
+      probing = true;
+      void deps.runtime
+        .list()
+        .then(async (observed) => {
+          const running = new Set(observed.filter((p) => p.state === 'running').map((p) => p.name));
+          const specs = plan.changes.flatMap((c) => (c.after && running.has(c.proxy) ? [c.after] : []));
+          const quarantined = await prober.probe(specs);
+          for (const spec of specs) {
+            const check = prober.check(spec.name);
+            if (check) api.metrics.observeEgress(check.result);
+            if (check && check.result !== 'ok')
+              log.warn('egress check', { proxy: spec.name, result: check.result, message: check.message });
+          }
+          if (quarantined) controller.enqueue('egress check failed');
+        })
+        .catch((error: unknown) => {
+          log.warn('egress checks failed', { error: errorMessage(error) });
+        })
+        .finally(() => {
+          probing = false;
+        });
     }),
   );
   if (settings.fleetFile) {

@@ -61,6 +61,9 @@ function startService(): ChildProcess {
       TORFLEET_GEOIP_FILE: network.geoipFile,
       TORFLEET_LISTEN: API,
       TORFLEET_RESYNC_INTERVAL: '5s',
+      TORFLEET_PROBE_URL: network.echoUrl,
+      TORFLEET_PROBE_INTERVAL: '2s',
+      TORFLEET_PROBE_TIMEOUT: '5s',
     }),
     stdio: 'ignore',
   });
@@ -68,7 +71,7 @@ function startService(): ChildProcess {
 
 async function stopService(): Promise<void> {
   const current = service;
-  if (!current || current.exitCode !== null) return;
+  if (!current || current.exitCode !== null || current.signalCode !== null) return;
   const exited = new Promise((resolve) => current.once('exit', resolve));
   current.kill('SIGTERM');
   await exited;
@@ -93,6 +96,7 @@ interface ProxyView {
   state: string;
   containerId: string | null;
   exit: { fingerprints: string[]; addresses: string[] };
+  egress: { result: string; address: string | null } | null;
 }
 const proxies = async (): Promise<Map<string, ProxyView>> =>
   new Map((await api<{ proxies: ProxyView[] }>('/proxies')).proxies.map((p) => [p.name, p]));
@@ -203,5 +207,48 @@ describe('on a private Tor network', { concurrency: false, timeout: 600_000 }, (
     assert.equal(after?.containerId, before?.containerId);
     assert.equal(await startedAt(after?.containerId ?? ''), started);
     assert.equal(await egress(US_PORT), network.exits.us.address);
+  });
+
+  test('8. torfleet checks each proxy through its SOCKS port and reports the exit it saw', async () => {
+    const checked = await waitFor(
+      'an egress check',
+      async () => {
+        const egressCheck = (await proxies()).get(`${ID}-us-0`)?.egress;
+        return egressCheck === null ? undefined : egressCheck;
+      },
+      30_000,
+    );
+    assert.deepEqual([checked.result, checked.address], ['ok', network.exits.us.address]);
+    const metrics = await (await fetch(`http://${API}/metrics`)).text();
+    assert.match(metrics, /^torfleet_egress_checks_total\{result="ok"\} [1-9]/m);
+  });
+
+  test('5. the pinned exit disappears: the failing egress check re-pins the proxy to the other exit', async () => {
+    commit(`  - {name: ${ID}-any, geo: [US, DE], mode: strict, count: 1, basePort: ${WORLD_PORT}}\n`);
+    const first = await waitFor(
+      'the proxy on either exit, carrying traffic',
+      async () => {
+        const view = (await proxies()).get(`${ID}-any-0`);
+        const seen = view?.state === 'running' ? await egress(WORLD_PORT) : undefined;
+        return seen && view?.exit.addresses.includes(seen) ? view : undefined;
+      },
+      60_000,
+    );
+    const pinned = first.exit.fingerprints[0];
+    const [gone, other] =
+      pinned === network.exits.us.fingerprint
+        ? (['us', network.exits.de] as const)
+        : (['de', network.exits.us] as const);
+    await network.stopExit(gone);
+    const moved = await waitFor(
+      'the re-pin',
+      async () => {
+        const view = (await proxies()).get(`${ID}-any-0`);
+        return view?.exit.fingerprints[0] === other.fingerprint && view.state === 'running' ? view : undefined;
+      },
+      90_000,
+    );
+    assert.notEqual(moved.containerId, first.containerId);
+    assert.equal(await waitFor('traffic through the other exit', () => egress(WORLD_PORT), 60_000), other.address);
   });
 });

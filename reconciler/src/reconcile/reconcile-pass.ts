@@ -5,6 +5,7 @@ import type { Fleet } from '../fleet/fleet-types.js';
 import { parseFleet } from '../fleet/load-fleet.js';
 import type { FleetSource } from '../fleet-source/fleet-source.js';
 import { silentLogger, type Logger } from '../logger.js';
+import type { EligibleExit } from '../nodes/eligible-exit.js';
 import type { NodeStore } from '../nodes/node-store.js';
 import { computePlan } from '../plan/compute-plan.js';
 import type { Plan, ProxySpec } from '../plan/plan-types.js';
@@ -22,6 +23,8 @@ export interface PassDependencies {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log?: Logger;
   readonly torBinary?: string;
+  /** Exits set aside for now (the egress probe saw them fail): planned as if they had left. */
+  readonly excludedExits?: () => ReadonlySet<string>;
 }
 
 export interface PlannedPass {
@@ -45,7 +48,7 @@ export async function planPass(deps: PassDependencies, onRevision?: (revision: s
   const plan = computePlan({
     fleet,
     revision: document.revision,
-    exits: deps.store.allEligibleExits(),
+    exits: withoutExcluded(deps.store.allEligibleExits(), deps.excludedExits?.()),
     observed: await deps.runtime.list(),
     containerShape: containerShape(deps),
   });
@@ -73,4 +76,8 @@ export async function reconcilePass(
 /** Everything besides a proxy's own spec that shapes its container: a change replaces every proxy. */
 function containerShape(deps: PassDependencies): string {
   return specHashOf({ template: deps.template, runtime: deps.runtime.name, torrc: DEFAULT_TORRC_OPTIONS });
+}
+
+function withoutExcluded(exits: EligibleExit[], excluded: ReadonlySet<string> | undefined): EligibleExit[] {
+  return excluded && excluded.size > 0 ? exits.filter((exit) => !excluded.has(exit.fingerprint)) : exits;
 }

@@ -133,7 +133,7 @@ export async function startPrivateTorNetwork(dir: string, basePort: number): Pro
   const consensusUrl = `http://127.0.0.1:${basePort + 11}/tor/status-vote/current/consensus`;
   const exitFingerprints = [fingerprints.get('exitus'), fingerprints.get('exitde')];
   const stopProcess = async (child: ChildProcess | undefined): Promise<void> => {
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
