@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TORFLEET := node dist/reconciler/src/cli/main.js
 TOR_IMAGE ?= torfleet/tor:0.4.9
 
-.PHONY: help deps docker image reconciler-image up down build lint test bench validate plan apply nodes-refresh nodes-stats demo clean
+.PHONY: help deps docker image reconciler-image up down build lint test bench validate plan apply nodes-refresh nodes-stats demo demo-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,10 +61,11 @@ nodes-refresh: build ## refresh the exit-relay database (TORFLEET_NODE_SOURCE, T
 nodes-stats: build ## print the exit-relay database counts
 	$(TORFLEET) nodes stats
 
-demo: ## the offline demo (private Tor network) arrives with issue 5
-	@echo "make demo is not built yet: it arrives with the end-to-end issue (a private Tor network on loopback)." >&2
-	@echo "Today: make test, make validate, and torfleet nodes refresh against Onionoo or a consensus (README)." >&2
-	@exit 1
+demo: build image ## the offline demo: a private Tor network, torfleet run, Prometheus; prints what to try
+	node dist/reconciler/src/demo/demo.js up
+
+demo-down: ## stop and remove everything make demo started
+	node dist/reconciler/src/demo/demo.js down
 
 clean: ## remove build output
 	rm -rf dist

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { packagePath } from '../package-root.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
@@ -28,6 +29,8 @@ const work = path.join(dir, 'work');
 const bare = path.join(dir, 'fleet.git');
 let network: PrivateTorNetwork;
 let service: ChildProcess | undefined;
+let prometheus: ChildProcess | undefined;
+const PROMETHEUS = `127.0.0.1:${BASE + 24}`;
 
 const git = (...args: string[]): string =>
   execFileSync('git', ['-c', 'user.email=e2e@torfleet.test', '-c', 'user.name=e2e', ...args], {
@@ -112,6 +115,7 @@ describe('on a private Tor network', { concurrency: false, timeout: 600_000 }, (
     mkdirSync(path.join(work, 'fleet'));
   });
   after(async () => {
+    prometheus?.kill('SIGKILL');
     await stopService();
     await removeTestContainers(docker, ID);
     await network.stop();
@@ -138,6 +142,57 @@ describe('on a private Tor network', { concurrency: false, timeout: 600_000 }, (
       await waitFor('traffic through the NON_US proxy', () => egress(WORLD_PORT), 60_000),
       network.exits.de.address,
     );
+  });
+
+  test("7. a real Prometheus scrapes the reconciler; the dashboards' queries return data matching the fleet", async () => {
+    writeFileSync(
+      path.join(dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: torfleet\n    static_configs:\n      - targets: ['${API}']\n`,
+    );
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
+        `--web.listen-address=${PROMETHEUS}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+      const response = await fetch(`http://${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      return (
+        (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }
+      ).data.result;
+    };
+    for (let i = 0; i < 6; i++) {
+      await fetch(`http://${API}/proxies`);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+    }
+    const active = await waitFor(
+      'active proxies by geo',
+      async () => {
+        const result = await query('sum by (geo_category) (torfleet_active_proxy_containers)').catch(() => []);
+        const byGeo = Object.fromEntries(
+          result.map((r): [string, string] => [r.metric.geo_category ?? '', r.value[1]]),
+        );
+        return Number((await query('count_over_time(up{job="torfleet"}[1m])').catch(() => []))[0]?.value[1] ?? 0) >= 4
+          ? byGeo
+          : undefined;
+      },
+      30_000,
+    );
+    assert.deepEqual(active, { US: '1', NON_US: '1' });
+    const dashboards = packagePath('monitoring', 'grafana', 'dashboards');
+    for (const file of ['control-plane.json', 'nodes.json']) {
+      const { panels } = JSON.parse(readFileSync(path.join(dashboards, file), 'utf8')) as {
+        panels: { title: string; targets: { expr: string }[] }[];
+      };
+      for (const panel of panels) {
+        for (const target of panel.targets) {
+          assert.ok((await query(target.expr)).length > 0, `${file} "${panel.title}": no data for ${target.expr}`);
+        }
+      }
+    }
   });
 
   test('2. docker kill: the proxy runs again on the same port and exit', async () => {

@@ -1,6 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ipv4ToNumber } from '../../nodes/geoip.js';
@@ -23,6 +22,8 @@ export interface PrivateTorNetwork {
   readonly exits: { readonly us: ExitRelay; readonly de: ExitRelay };
   /** `http://127.0.0.1:PORT/`: answers `{"IP": "<peer address>"}`. */
   readonly echoUrl: string;
+  /** Every process the network runs (tor nodes and the echo server), for stopping them by pid later. */
+  readonly pids: readonly number[];
   stopExit(name: 'us' | 'de'): Promise<void>;
   stop(): Promise<void>;
 }
@@ -43,7 +44,16 @@ interface Node {
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-export async function startPrivateTorNetwork(dir: string, basePort: number): Promise<PrivateTorNetwork> {
+export interface NetworkOptions {
+  /** Leave every process running after this process exits (the demo); `stop()` still ends them. */
+  readonly detached?: boolean;
+}
+
+export async function startPrivateTorNetwork(
+  dir: string,
+  basePort: number,
+  options: NetworkOptions = {},
+): Promise<PrivateTorNetwork> {
   mkdirSync(dir, { recursive: true });
   const nodes: Node[] = [
     ...[1, 2, 3].map((i): Node => ({
@@ -121,14 +131,21 @@ export async function startPrivateTorNetwork(dir: string, basePort: number): Pro
     }
   }
 
-  const echo = await startEchoServer();
   const processes = new Map<string, ChildProcess>();
+  const detached = options.detached === true;
+  const start = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv): void => {
+    const child = spawn(command, args, { env, stdio: 'ignore', detached });
+    if (detached) child.unref();
+    processes.set(name, child);
+  };
+  const echoPort = basePort + 30;
+  start('echo', process.execPath, [path.join(HERE, 'echo-server.js'), String(echoPort)], process.env);
   for (const node of nodes) {
     const torrc = path.join(dir, `${node.name}.torrc`);
     writeFileSync(torrc, torrcOf(node, dir, authorities, geoipFile));
     const env =
       node.role === 'exit' ? { ...process.env, LD_PRELOAD: shim, TORFLEET_BIND_ADDRESS: node.address } : process.env;
-    processes.set(node.name, spawn('tor', ['-f', torrc, '--defaults-torrc', '/dev/null'], { env, stdio: 'ignore' }));
+    start(node.name, 'tor', ['-f', torrc, '--defaults-torrc', '/dev/null'], env);
   }
   const consensusUrl = `http://127.0.0.1:${basePort + 11}/tor/status-vote/current/consensus`;
   const exitFingerprints = [fingerprints.get('exitus'), fingerprints.get('exitde')];
@@ -146,15 +163,11 @@ export async function startPrivateTorNetwork(dir: string, basePort: number): Pro
       us: { nickname: 'exitus', address: '127.0.0.11', fingerprint: fingerprints.get('exitus') ?? '' },
       de: { nickname: 'exitde', address: '127.0.0.12', fingerprint: fingerprints.get('exitde') ?? '' },
     },
-    echoUrl: `http://127.0.0.1:${echo.port}/`,
+    echoUrl: `http://127.0.0.1:${echoPort}/`,
+    pids: [...processes.values()].map((child) => child.pid ?? 0),
     stopExit: (name) => stopProcess(processes.get(name === 'us' ? 'exitus' : 'exitde')),
     async stop() {
       await Promise.all([...processes.values()].map(stopProcess));
-      await new Promise<void>((resolve) =>
-        echo.server.close(() => {
-          resolve();
-        }),
-      );
     },
   };
   try {
@@ -245,15 +258,4 @@ function torrcOf(node: Node, dir: string, authorities: readonly string[], geoipF
 /** The C source lives beside this file in the source tree; the compiled module runs from dist/. */
 function sourceDir(): string {
   return HERE.replace(`${path.sep}dist${path.sep}`, path.sep);
-}
-
-async function startEchoServer(): Promise<{ server: Server; port: number }> {
-  const server = createServer((request, response) => {
-    response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ IP: request.socket.remoteAddress?.replace(/^::ffff:/, '') }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return { server, port: typeof address === 'object' && address ? address.port : 0 };
 }
