@@ -124,7 +124,7 @@ async function up(): Promise<void> {
     [
       `  curl --socks5-hostname 127.0.0.1:${US_PORT} ${network.echoUrl}     # through the US exit (127.0.0.11)`,
       `  curl --socks5-hostname 127.0.0.1:${DE_PORT} ${network.echoUrl}     # through the DE exit (127.0.0.12)`,
-      `  curl -s http://${API}/proxies | jq .          # the API`,
+      `  curl -s http://${API}/proxies                  # the API`,
       `  curl -s http://${API}/status`,
       `  curl -s http://${API}/metrics | grep torfleet_`,
       `  open http://${PROMETHEUS}/alerts               # Prometheus with torfleet's alert rules`,
