@@ -125,7 +125,10 @@ describe('torfleet apply against a real Docker engine', { concurrency: false }, 
   test("health: the reconciler reads each container's tor through the ControlSocket in its data directory", async () => {
     const runtime = new DockerRuntime(docker, { stateDir: ENV.TORFLEET_STATE_DIR, instance: ID });
     const dataDir = runtime.hostDataDirectory(`${ID}-us-0`);
-    await waitFor('the control socket', () => existsSync(path.join(dataDir, 'control')));
+    await waitFor(
+      'the control socket and cookie',
+      () => existsSync(path.join(dataDir, 'control')) && existsSync(path.join(dataDir, 'control_auth_cookie')),
+    );
     const health = await torHealth(dataDir);
     assert.deepEqual([health.bootstrapProgress, health.networkEnabled], [0, false]);
   });

@@ -19,7 +19,11 @@ describe('torHealth through a real tor ControlSocket', () => {
       `SocksPort 0\nDataDirectory ${data}\nControlSocket ${data}/control\nCookieAuthentication 1\nDisableNetwork 1\nGeoIPFile ""\nGeoIPv6File ""\n`,
     );
     tor = spawn('tor', ['-f', path.join(dir, 'torrc'), '--defaults-torrc', '/dev/null'], { stdio: 'ignore' });
-    await waitFor('the control socket', () => existsSync(path.join(data, 'control')));
+    // tor creates the socket and then writes the cookie: wait for both.
+    await waitFor(
+      'the control socket and cookie',
+      () => existsSync(path.join(data, 'control')) && existsSync(path.join(data, 'control_auth_cookie')),
+    );
   });
   after(() => {
     tor.kill('SIGKILL');
