@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { packagePath } from './package-root.js';
 import { removeTestContainers } from './testing/docker-cleanup.js';
 import { cleanEnv, TORFLEET_BIN } from './testing/run-cli.js';
+import { byGeoCategory, startPrometheus, type PromSample, type TestPrometheus } from './testing/prometheus.js';
 import { sharedConsensusFile, sharedGeoIpFile } from './testing/shared-data.js';
 import { tempDir } from './testing/temp-dir.js';
 import { waitFor } from './testing/wait-for.js';
@@ -69,26 +70,14 @@ describe('Grafana dashboards', () => {
 describe('dashboards against a real Prometheus scraping a running reconciler', { concurrency: false }, () => {
   const dir = tempDir('prometheus');
   const ID = `test-prom${process.pid.toString(36)}`;
-  const PORT = 37000 + (process.pid % 500) * 10;
+  const PORT = 37000; // this file's own port block (see process-runtime.test.ts)
   const API = `127.0.0.1:${PORT}`;
   const PROMETHEUS = `127.0.0.1:${PORT + 1}`;
   const docker = new Docker();
   let service: ChildProcess;
-  let prometheus: ChildProcess;
+  let prometheus: TestPrometheus;
 
-  const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
-    const response = await fetch(`http://${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await response.json()) as {
-      status: string;
-      error?: string;
-      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
-    };
-    assert.equal(body.status, 'success', `${expr}: ${body.error ?? ''}`);
-    return body.data.result;
-  };
-
-  const byCategory = (result: { metric: Record<string, string>; value: [number, string] }[]): Record<string, string> =>
-    Object.fromEntries(result.map((r): [string, string] => [r.metric.geo_category ?? '', r.value[1]]));
+  const query = (expr: string): Promise<PromSample[]> => prometheus.query(expr);
 
   before(async () => {
     await removeTestContainers(docker, ID);
@@ -111,22 +100,7 @@ describe('dashboards against a real Prometheus scraping a running reconciler', {
       }),
       stdio: 'ignore',
     });
-    writeFileSync(
-      path.join(dir, 'prometheus.yml'),
-      stringify({
-        global: { scrape_interval: '1s' },
-        scrape_configs: [{ job_name: 'torfleet', static_configs: [{ targets: [API] }] }],
-      }),
-    );
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
-        `--web.listen-address=${PROMETHEUS}`,
-      ],
-      { stdio: 'ignore' },
-    );
+    prometheus = startPrometheus(dir, PROMETHEUS, API);
     await waitFor(
       'the reconciler to converge',
       // (/readyz stays 503 here: the shared 2022 node data is stale, as it should be.)
@@ -152,7 +126,7 @@ describe('dashboards against a real Prometheus scraping a running reconciler', {
   });
   after(async () => {
     service.kill('SIGTERM');
-    prometheus.kill('SIGTERM');
+    prometheus.stop();
     await removeTestContainers(docker, ID);
   });
 
@@ -168,9 +142,9 @@ describe('dashboards against a real Prometheus scraping a running reconciler', {
   });
 
   test('and the data matches the fleet', async () => {
-    const byGeo = byCategory(await query('sum by (geo_category) (torfleet_active_proxy_containers)'));
+    const byGeo = byGeoCategory(await query('sum by (geo_category) (torfleet_active_proxy_containers)'));
     assert.deepEqual(byGeo, { US: '2', NON_US: '1' });
-    const exits = byCategory(await query('sum by (geo_category) (torfleet_available_tor_exit_nodes)'));
+    const exits = byGeoCategory(await query('sum by (geo_category) (torfleet_available_tor_exit_nodes)'));
     assert.deepEqual(exits, { US: '294', NON_US: '1134' });
     const revision = await query('torfleet_fleet_info');
     assert.match(revision[0]?.metric.revision ?? '', /^file:[0-9a-f]{12}$/);

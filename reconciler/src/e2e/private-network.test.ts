@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { packagePath } from '../package-root.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
+import { byGeoCategory, startPrometheus, type PromSample, type TestPrometheus } from '../testing/prometheus.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { startPrivateTorNetwork, type PrivateTorNetwork } from '../testing/tor-network/private-tor-network.js';
@@ -20,7 +21,7 @@ import { waitFor } from '../testing/wait-for.js';
 const run = promisify(execFile);
 const docker = new Docker();
 const ID = `test-e2e${process.pid.toString(36)}`;
-const BASE = 39000 + (process.pid % 40) * 25;
+const BASE = 39000; // this file's own port block (see process-runtime.test.ts)
 const API = `127.0.0.1:${BASE + 20}`;
 const US_PORT = BASE + 21;
 const WORLD_PORT = BASE + 22;
@@ -29,7 +30,7 @@ const work = path.join(dir, 'work');
 const bare = path.join(dir, 'fleet.git');
 let network: PrivateTorNetwork;
 let service: ChildProcess | undefined;
-let prometheus: ChildProcess | undefined;
+let prometheus: TestPrometheus | undefined;
 const PROMETHEUS = `127.0.0.1:${BASE + 24}`;
 
 const git = (...args: string[]): string =>
@@ -115,7 +116,7 @@ describe('on a private Tor network', { concurrency: false, timeout: 600_000 }, (
     mkdirSync(path.join(work, 'fleet'));
   });
   after(async () => {
-    prometheus?.kill('SIGKILL');
+    prometheus?.stop();
     await stopService();
     await removeTestContainers(docker, ID);
     await network.stop();
@@ -145,25 +146,8 @@ describe('on a private Tor network', { concurrency: false, timeout: 600_000 }, (
   });
 
   test("7. a real Prometheus scrapes the reconciler; the dashboards' queries return data matching the fleet", async () => {
-    writeFileSync(
-      path.join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: torfleet\n    static_configs:\n      - targets: ['${API}']\n`,
-    );
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
-        `--web.listen-address=${PROMETHEUS}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
-      const response = await fetch(`http://${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
-      return (
-        (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }
-      ).data.result;
-    };
+    prometheus = startPrometheus(dir, PROMETHEUS, API);
+    const query = (expr: string): Promise<PromSample[]> => (prometheus as TestPrometheus).query(expr);
     for (let i = 0; i < 6; i++) {
       await fetch(`http://${API}/proxies`);
       await new Promise((resolve) => setTimeout(resolve, 700));
@@ -172,9 +156,7 @@ describe('on a private Tor network', { concurrency: false, timeout: 600_000 }, (
       'active proxies by geo',
       async () => {
         const result = await query('sum by (geo_category) (torfleet_active_proxy_containers)').catch(() => []);
-        const byGeo = Object.fromEntries(
-          result.map((r): [string, string] => [r.metric.geo_category ?? '', r.value[1]]),
-        );
+        const byGeo = byGeoCategory(result);
         return Number((await query('count_over_time(up{job="torfleet"}[1m])').catch(() => []))[0]?.value[1] ?? 0) >= 4
           ? byGeo
           : undefined;

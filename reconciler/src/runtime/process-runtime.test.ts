@@ -12,7 +12,9 @@ import { waitFor } from '../testing/wait-for.js';
 const dir = tempDir('process');
 const stateDir = path.join(dir, 'state');
 const fleetFile = path.join(dir, 'fleet.yaml');
-const PORT = 36000 + (process.pid % 500) * 10;
+// Each test file has its own fixed port block (they run concurrently): 31000 docker, 34000 run, 36000 process,
+// 37000 dashboards, 39000 e2e; the demo uses 38500 and 18080/19050-19090, the benchmarks 33000-35999.
+const PORT = 36000;
 const ENV = {
   TORFLEET_RUNTIME: 'process',
   TORFLEET_INSTANCE: 'test-process',
