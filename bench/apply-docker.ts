@@ -22,9 +22,9 @@ import { sharedConsensusFile, sharedGeoIpFile } from '../reconciler/src/testing/
 const PREFIX = 'test-bench';
 
 function fleet(count: number, rotating = 0): string {
-  const pools = [`  - {name: ${PREFIX}-us, geo: US, mode: strict, count: ${count}, basePort: 33000}`];
+  const pools = [`  - {name: ${PREFIX}-us, geo: US, mode: strict, count: ${count}, basePort: 26000}`];
   if (rotating > 0)
-    pools.push(`  - {name: ${PREFIX}-rot, geo: [DE], mode: rotating, count: ${rotating}, basePort: 33500}`);
+    pools.push(`  - {name: ${PREFIX}-rot, geo: [DE], mode: rotating, count: ${rotating}, basePort: 26500}`);
   return `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  disableNetwork: true\npools:\n${pools.join('\n')}\n`;
 }
 

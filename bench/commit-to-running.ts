@@ -18,7 +18,7 @@ const PREFIX = 'test-latency';
 const RUNS = 3;
 
 function fleet(count: number): string {
-  return `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  disableNetwork: true\npools:\n  - {name: ${PREFIX}-us, geo: US, mode: strict, count: ${count}, basePort: 35000}\n`;
+  return `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  disableNetwork: true\npools:\n  - {name: ${PREFIX}-us, geo: US, mode: strict, count: ${count}, basePort: 27000}\n`;
 }
 
 async function once(docker: Docker, run: number): Promise<{ first: number; all: number }> {
@@ -48,7 +48,7 @@ async function once(docker: Docker, run: number): Promise<{ first: number; all: 
       TORFLEET_NODE_SOURCE: 'consensus',
       TORFLEET_CONSENSUS_URL: sharedConsensusFile,
       TORFLEET_GEOIP_FILE: sharedGeoIpFile,
-      TORFLEET_LISTEN: `127.0.0.1:${35900 + run}`,
+      TORFLEET_LISTEN: `127.0.0.1:${27900 + run}`,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -20,7 +20,7 @@ const ID = `test-run${process.pid.toString(36)}`;
 const dir = tempDir('run');
 const bare = path.join(dir, 'fleet.git');
 const work = path.join(dir, 'work');
-const PORT = 34000; // this file's own port block (see process-runtime.test.ts)
+const PORT = 23000; // this file's own port block (see process-runtime.test.ts)
 const API = `127.0.0.1:${PORT + 9}`;
 
 async function get(route: string): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -31,7 +31,7 @@ async function up(): Promise<void> {
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
   say('starting a private Tor network on 127.0.0.0/8 (3 directory authorities, a relay, a US and a DE exit)...');
-  const network = await startPrivateTorNetwork(path.join(DIR, 'tor'), 38500, { detached: true });
+  const network = await startPrivateTorNetwork(path.join(DIR, 'tor'), 28500, { detached: true });
   const pids: number[] = [...network.pids];
   writeFileSync(PIDS, JSON.stringify(pids));
   say(

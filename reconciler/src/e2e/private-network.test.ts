@@ -21,7 +21,7 @@ import { waitFor } from '../testing/wait-for.js';
 const run = promisify(execFile);
 const docker = new Docker();
 const ID = `test-e2e${process.pid.toString(36)}`;
-const BASE = 39000; // this file's own port block (see process-runtime.test.ts)
+const BASE = 21000; // this file's own port block (see process-runtime.test.ts)
 const API = `127.0.0.1:${BASE + 20}`;
 const US_PORT = BASE + 21;
 const WORLD_PORT = BASE + 22;

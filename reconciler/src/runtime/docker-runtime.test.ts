@@ -63,7 +63,7 @@ async function ours(): Promise<Map<string, { id: string; state: string; labels: 
   return new Map(mine.map((c) => [c.Labels['torfleet.proxy'] ?? '', { id: c.Id, state: c.State, labels: c.Labels }]));
 }
 
-const BASE = 31000; // this file's own port block (see process-runtime.test.ts)
+const BASE = 25000; // this file's own port block (see process-runtime.test.ts)
 const US = { name: 'us', count: 2, port: BASE };
 const EU = { name: 'eu', geo: '[DE, NL]', mode: 'rotating', count: 1, port: BASE + 5 };
 

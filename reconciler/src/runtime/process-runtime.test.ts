@@ -12,9 +12,10 @@ import { waitFor } from '../testing/wait-for.js';
 const dir = tempDir('process');
 const stateDir = path.join(dir, 'state');
 const fleetFile = path.join(dir, 'fleet.yaml');
-// Each test file has its own fixed port block (they run concurrently): 31000 docker, 34000 run, 36000 process,
-// 37000 dashboards, 39000 e2e; the demo uses 38500 and 18080/19050-19090, the benchmarks 33000-35999.
-const PORT = 36000;
+// Each test file has its own fixed port block, below the ephemeral range (32768+) so no outgoing connection can
+// hold one: 21000 e2e, 22000 dashboards, 23000 run, 24000 process, 25000 docker. The demo uses 28500 and
+// 18080/19050-19090, the benchmarks 26000-27999.
+const PORT = 24000;
 const ENV = {
   TORFLEET_RUNTIME: 'process',
   TORFLEET_INSTANCE: 'test-process',
