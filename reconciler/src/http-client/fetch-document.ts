@@ -1,8 +1,8 @@
 import { pipeline } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
-import { request } from 'undici';
 import { errorMessage, TorfleetError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { httpGet, type HttpResponse } from './http-get.js';
 import {
   backoffDelay,
   DEFAULT_RETRY_POLICY,
@@ -115,15 +115,10 @@ async function fetchOnce<T>(
   now: () => Date,
 ): Promise<{ head: FetchHead; result: T | undefined }> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let response;
+  const headers = { 'accept-encoding': 'gzip', 'user-agent': 'torfleet', ...options.headers };
+  let response: HttpResponse;
   try {
-    response = await request(url, {
-      method: 'GET',
-      headers: { 'accept-encoding': 'gzip', 'user-agent': 'torfleet', ...options.headers },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    response = await httpGet(url, { headers, idleTimeoutMs: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new RetryableFailure(errorMessage(error), undefined);
   }
@@ -131,14 +126,22 @@ async function fetchOnce<T>(
     const value = response.headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
-  if (response.statusCode === 304) {
-    await response.body.dump();
+  if (response.status === 304) {
+    response.body.destroy();
+    if (!isConditional(headers)) {
+      // "Not modified" since when? Taking it as "nothing changed" would keep a stale database for ever.
+      throw new TorfleetError(
+        'NODE_SOURCE_INVALID',
+        'generic',
+        `${options.what} at ${url} answered 304 not modified to a request that was not conditional (no If-Modified-Since sent); the server or a proxy in between is broken, check the URL`,
+      );
+    }
     return { head: { status: 304, lastModified: header('last-modified'), contentType: undefined }, result: undefined };
   }
-  if (response.statusCode !== 200) {
-    await response.body.dump();
-    const message = `HTTP ${response.statusCode}`;
-    if (isRetryableStatus(response.statusCode)) {
+  if (response.status !== 200) {
+    response.body.destroy();
+    const message = `HTTP ${response.status}`;
+    if (isRetryableStatus(response.status)) {
       throw new RetryableFailure(message, parseRetryAfter(header('retry-after'), now()));
     }
     throw new TorfleetError(
@@ -155,7 +158,7 @@ async function fetchOnce<T>(
         ? createInflate()
         : undefined;
   if (!decoder && encoding !== 'identity') {
-    await response.body.dump();
+    response.body.destroy();
     throw new TorfleetError(
       'NODE_SOURCE_INVALID',
       'generic',
@@ -176,7 +179,12 @@ async function fetchOnce<T>(
       stream.on('error', () => undefined);
       stream.destroy();
     }
+    response.body.destroy();
   }
+}
+
+function isConditional(headers: Readonly<Record<string, string>>): boolean {
+  return Object.keys(headers).some((name) => /^if-(modified-since|none-match)$/i.test(name));
 }
 
 /** The body's chunks, at most `maxBytes` in all; errors of the stream become BodyReadErrors. */
