@@ -168,7 +168,14 @@ async function fetchOnce<T>(
   const stream = decoder ? pipeline(response.body, decoder, () => undefined) : response.body;
   const head: FetchHead = { status: 200, lastModified: header('last-modified'), contentType: header('content-type') };
   try {
-    return { head, result: await consume(head, limited(stream, options.maxBytes ?? DEFAULT_MAX_BYTES)) };
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    const tooLarge = (): TorfleetError =>
+      new TorfleetError(
+        'NODE_SOURCE_INVALID',
+        'generic',
+        `${options.what} at ${url}: the body is larger than ${maxBytes} bytes once decompressed, far more than such a document needs; check the URL`,
+      );
+    return { head, result: await consume(head, limited(stream, maxBytes, tooLarge)) };
   } catch (error) {
     if (error instanceof BodyReadError)
       throw new RetryableFailure(`reading the body failed: ${error.message}`, undefined);
@@ -188,7 +195,11 @@ function isConditional(headers: Readonly<Record<string, string>>): boolean {
 }
 
 /** The body's chunks, at most `maxBytes` in all; errors of the stream become BodyReadErrors. */
-async function* limited(stream: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
+async function* limited(
+  stream: AsyncIterable<Buffer>,
+  maxBytes: number,
+  tooLarge: () => Error,
+): AsyncGenerator<Buffer> {
   let size = 0;
   const iterator = stream[Symbol.asyncIterator]();
   for (;;) {
@@ -200,9 +211,7 @@ async function* limited(stream: AsyncIterable<Buffer>, maxBytes: number): AsyncG
     }
     if (next.done) return;
     size += next.value.length;
-    if (size > maxBytes) {
-      throw new TorfleetError('NODE_SOURCE_INVALID', 'generic', `the body is larger than ${maxBytes} bytes`);
-    }
+    if (size > maxBytes) throw tooLarge();
     yield next.value;
   }
 }

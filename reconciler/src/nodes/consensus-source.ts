@@ -7,6 +7,12 @@ import { parseGeoIp, type GeoIpDatabase } from './geoip.js';
 import type { NodeFetchResult, NodeSource, SourceCheckpoint } from './node-source.js';
 import type { Relay } from './relay.js';
 
+/** Largest consensus read (a full network-status consensus is ~2.5 MB for 6,000-7,000 relays). */
+export const CONSENSUS_MAX_BYTES = 32 * 1024 * 1024;
+
+/** Largest GeoIP file read (Tor's IPv4 geoip is ~4 MB). */
+export const GEOIP_MAX_BYTES = 32 * 1024 * 1024;
+
 export type ConsensusFetchOptions = Omit<FetchDocumentOptions, 'what' | 'headers'>;
 
 /**
@@ -29,7 +35,12 @@ export function createConsensusSource(
       if (isUrl) {
         const headers: Record<string, string> = {};
         if (checkpoint.lastModified) headers['if-modified-since'] = checkpoint.lastModified;
-        const response = await fetchDocument(consensusLocation, { ...options, what: 'consensus', headers });
+        const response = await fetchDocument(consensusLocation, {
+          maxBytes: CONSENSUS_MAX_BYTES,
+          ...options,
+          what: 'consensus',
+          headers,
+        });
         if (response.status === 304) return { kind: 'not_modified' };
         text = response.body.toString('utf8');
         lastModified = response.lastModified ?? null;

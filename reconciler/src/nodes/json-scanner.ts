@@ -64,6 +64,11 @@ export class JsonScanner {
     throw new TruncatedJsonError(i);
   }
 
+  /** The bytes scanned, for a ValueSkipper. */
+  get buffer(): Buffer {
+    return this.bytes;
+  }
+
   /** Parses the value in [start, end) with JSON.parse. */
   parse(start: number, end: number): unknown {
     return JSON.parse(this.bytes.toString('utf8', start, end));
@@ -102,6 +107,69 @@ export class JsonScanner {
       i++;
     }
     throw new TruncatedJsonError(i);
+  }
+}
+
+/**
+ * Skips one JSON value across any number of chunks without keeping it: only a depth counter and whether it
+ * is inside a string survive between chunks, so memory stays constant however large the value is. It checks
+ * that strings end and brackets balance, no more (the value is thrown away, so its inner syntax is moot).
+ */
+export class ValueSkipper {
+  private kind: 'none' | 'string' | 'container' | 'scalar' = 'none';
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  /** Feeds bytes from `offset`; returns the offset just past the value once it ends, else undefined (all used). */
+  feed(bytes: Buffer, offset: number): number | undefined {
+    let i = offset;
+    if (this.kind === 'none') {
+      if (i >= bytes.length) return undefined;
+      const first = bytes[i];
+      if (first === QUOTE) {
+        this.kind = 'string';
+        this.inString = true;
+        i++;
+      } else if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+        this.kind = 'container';
+      } else if (first === CLOSE_BRACE || first === CLOSE_BRACKET || first === COMMA || first === COLON) {
+        throw new SyntaxError(`expected a value at byte ${i}`);
+      } else {
+        this.kind = 'scalar';
+      }
+    }
+    for (; i < bytes.length; i++) {
+      const b = bytes[i];
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (b === BACKSLASH) this.escaped = true;
+        else if (b === QUOTE) {
+          this.inString = false;
+          if (this.kind === 'string') return i + 1;
+        }
+      } else if (this.kind === 'scalar') {
+        if (
+          b === COMMA ||
+          b === CLOSE_BRACE ||
+          b === CLOSE_BRACKET ||
+          b === 0x20 ||
+          b === 0x0a ||
+          b === 0x0d ||
+          b === 0x09
+        ) {
+          return i;
+        }
+      } else if (b === QUOTE) {
+        this.inString = true;
+      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+        this.depth++;
+      } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+        this.depth--;
+        if (this.depth === 0) return i + 1;
+      }
+    }
+    return undefined;
   }
 }
 

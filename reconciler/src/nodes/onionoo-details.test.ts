@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { OnionooDetailsParser, parseOnionooDetails } from './onionoo-details.js';
+import { MAX_RELAYS, OnionooDetailsParser, parseOnionooDetails } from './onionoo-details.js';
 
 const FP = (c: string): string => c.repeat(40);
 
@@ -111,4 +111,65 @@ describe('OnionooDetailsParser', () => {
       assert.throws(() => parseOnionooDetails(Buffer.from(text), 'doc'), error);
     });
   }
+});
+
+describe('OnionooDetailsParser bounds what it keeps', () => {
+  const PUBLISHED = '"relays_published": "2022-11-19 10:00:00"';
+
+  test('unknown members of every JSON kind are skipped, fed one byte at a time', () => {
+    const text = `{"n": -1.5e3, "t": true, "z": null, "s": "a\\"]}\\\\", "o": {"x": [1, "}", {}], "y": []},
+      ${PUBLISHED}, "relays": [{"fingerprint": "${FP('d')}"}], "bridges": [{"a": 1}], "last":0}`;
+    const parser = new OnionooDetailsParser('doc');
+    for (const byte of Buffer.from(text)) parser.push(Buffer.from([byte]));
+    assert.deepEqual(
+      parser.finish().relays.map((r) => r.fingerprint),
+      [FP('D')],
+    );
+  });
+
+  test('an unknown member far larger than any single-value limit is skipped', () => {
+    const parser = new OnionooDetailsParser('doc');
+    parser.push(Buffer.from(`{${PUBLISHED}, "relays": [], "huge": "`));
+    const run = Buffer.alloc(1024 * 1024, 'a');
+    for (let i = 0; i < 40; i++) parser.push(run); // 40 MiB of one string
+    parser.push(Buffer.from('"}'));
+    assert.equal(parser.finish().relays.length, 0);
+  });
+
+  const REFUSED: readonly [string, string, RegExp][] = [
+    ['relays twice', `{${PUBLISHED}, "relays": [], "relays": []}`, /"relays" appears twice/],
+    ['relays_published twice', `{${PUBLISHED}, ${PUBLISHED}, "relays": []}`, /"relays_published" appears twice/],
+    [
+      'a relay over 1 MiB',
+      `{${PUBLISHED}, "relays": [{"fingerprint": "${FP('e')}", "contact": "${'x'.repeat(1024 * 1024)}"}]}`,
+      /relay 0 is larger than 1048576 bytes/,
+    ],
+    [
+      'a kept member over 64 KiB',
+      `{"relays_published": "${'1'.repeat(70 * 1024)}", "relays": []}`,
+      /top-level member name or value is larger than 65536 bytes/,
+    ],
+    ['an unknown member that is not a value', `{${PUBLISHED}, "x": ]}`, /expected a value/],
+  ];
+  for (const [name, text, error] of REFUSED) {
+    test(`refuses ${name}`, () => {
+      const parser = new OnionooDetailsParser('doc');
+      assert.throws(() => {
+        for (let at = 0; at < text.length; at += 65536) parser.push(Buffer.from(text.slice(at, at + 65536)));
+        parser.finish();
+      }, error);
+    });
+  }
+
+  test('refuses more relays than any Tor network has', () => {
+    const parser = new OnionooDetailsParser('doc');
+    parser.push(Buffer.from(`{${PUBLISHED}, "relays": [`));
+    const relay = Buffer.from(`{"fingerprint": "${FP('f')}"},`);
+    assert.throws(
+      () => {
+        for (let i = 0; i <= MAX_RELAYS; i++) parser.push(relay);
+      },
+      new RegExp(`more than ${MAX_RELAYS} relays`),
+    );
+  });
 });

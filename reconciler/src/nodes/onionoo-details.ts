@@ -3,7 +3,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { TorfleetError } from '../errors.js';
 import { packagePath } from '../package-root.js';
 import { parseTorTime } from './consensus-parser.js';
-import { JSON_BYTES, JsonScanner, TruncatedJsonError } from './json-scanner.js';
+import { JSON_BYTES, JsonScanner, TruncatedJsonError, ValueSkipper } from './json-scanner.js';
 import type { ExitPolicySummary, NodeSnapshot, Relay } from './relay.js';
 
 /** The Onionoo details fields torfleet asks for (`fields=`): everything a Relay holds, nothing more. */
@@ -62,20 +62,33 @@ function validators(): DetailsValidators {
   return compiled;
 }
 
-type Phase = 'start' | 'member' | 'first-relay' | 'relay' | 'after-member' | 'end';
+type Phase = 'start' | 'member' | 'skip' | 'first-relay' | 'relay' | 'after-member' | 'end';
 
-/** A value that does not end within this many bytes is refused (a relay is a few KiB). */
-const MAX_UNIT_BYTES = 16 * 1024 * 1024;
+/** The top-level members kept (small strings); every other one but `relays` is skipped unread. */
+const KEPT_MEMBERS: ReadonlySet<string> = new Set(['version', 'relays_published']);
+
+/** A member name with a kept value must end within this many bytes (its value is a short string). */
+const MAX_MEMBER_BYTES = 64 * 1024;
+
+/** A relay that does not end within this many bytes is refused (one is a few KiB with every field). */
+export const MAX_RELAY_BYTES = 1024 * 1024;
+
+/** More relays than this is no Tor network (it has had under 10,000 for years): refused, not held. */
+export const MAX_RELAYS = 100_000;
 
 /**
  * Parses an Onionoo details document as its bytes arrive. Each element of `relays` is parsed, checked and
  * reduced to a Relay on its own, so memory grows with the relays kept, never with the document's size.
- * Other top-level members are parsed whole. Unknown fields are ignored; missing optional ones tolerated.
+ * Of the other top-level members only `version` and `relays_published` are kept; the rest (bridges, anything
+ * unknown) are skipped byte by byte without being built, whatever their size. Unknown fields are ignored;
+ * missing optional ones tolerated; a member that appears twice is refused.
  */
 export class OnionooDetailsParser {
   private pending: Buffer = Buffer.alloc(0);
   private phase: Phase = 'start';
   private readonly top: Record<string, unknown> = {};
+  private readonly seen = new Set<string>();
+  private skipper = new ValueSkipper();
   private readonly relays: Relay[] = [];
   private readonly check = validators();
 
@@ -89,9 +102,8 @@ export class OnionooDetailsParser {
     } catch (error) {
       throw this.translate(error);
     }
-    if (buffer.length - consumed > MAX_UNIT_BYTES) {
-      throw this.invalid(`a single JSON value is larger than ${MAX_UNIT_BYTES} bytes`);
-    }
+    // What is left is one unit that goes on in the next chunk: bound it before holding more of it.
+    this.checkUnitSize(buffer.length - consumed);
     // Copy the unparsed tail so the (large) chunk it came from can be collected.
     this.pending = Buffer.from(buffer.subarray(consumed));
   }
@@ -132,16 +144,30 @@ export class OnionooDetailsParser {
             const key = scanner.parse(i, keyEnd);
             if (typeof key !== 'string') throw new SyntaxError(`expected a member name at byte ${i}`);
             i = scanner.skipWhitespace(scanner.expect(scanner.skipWhitespace(keyEnd), COLON, ':'));
-            if (key === 'relays' && scanner.byteAt(i) === OPEN_BRACKET) {
+            if (this.seen.has(key)) throw new SyntaxError(`the member "${key.slice(0, 64)}" appears twice`);
+            if (key === 'relays') {
+              if (scanner.byteAt(i) !== OPEN_BRACKET) throw this.invalid('/relays must be array');
               this.top.relays = [];
               i++;
               this.phase = 'first-relay';
-            } else {
+            } else if (KEPT_MEMBERS.has(key)) {
               const end = scanner.endOfValue(i);
+              this.checkUnitSize(end - i);
               this.top[key] = scanner.parse(i, end);
               i = end;
               this.phase = 'after-member';
+            } else {
+              this.skipper = new ValueSkipper();
+              this.phase = 'skip';
             }
+            this.seen.add(key); // only now: a unit cut short by the chunk's end is read again from its start
+            break;
+          }
+          case 'skip': {
+            const end = this.skipper.feed(scanner.buffer, i);
+            if (end === undefined) return scanner.length; // the value goes on in the next chunk; nothing kept
+            i = end;
+            this.phase = 'after-member';
             break;
           }
           case 'first-relay':
@@ -154,6 +180,7 @@ export class OnionooDetailsParser {
             break;
           case 'relay': {
             const end = scanner.endOfValue(i);
+            this.checkUnitSize(end - i);
             const separatorAt = scanner.skipWhitespace(end);
             const separator = scanner.byteAt(separatorAt);
             if (separator !== COMMA && separator !== CLOSE_BRACKET) {
@@ -183,7 +210,16 @@ export class OnionooDetailsParser {
     }
   }
 
+  /** A relay, or a member name with a kept value, of `size` bytes: refused past its limit. */
+  private checkUnitSize(size: number): void {
+    const limit = this.phase === 'relay' ? MAX_RELAY_BYTES : MAX_MEMBER_BYTES;
+    if (size <= limit) return;
+    const what = this.phase === 'relay' ? `relay ${this.relays.length}` : 'a top-level member name or value';
+    throw this.invalid(`${what} is larger than ${limit} bytes`);
+  }
+
   private addRelay(raw: unknown): void {
+    if (this.relays.length >= MAX_RELAYS) throw this.invalid(`more than ${MAX_RELAYS} relays`);
     if (!this.check.relay(raw)) {
       const first = this.check.relay.errors?.[0];
       throw this.invalid(`/relays/${this.relays.length}${first?.instancePath ?? ''} ${first?.message ?? 'is invalid'}`);

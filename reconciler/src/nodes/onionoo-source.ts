@@ -3,6 +3,12 @@ import { fetchStream, type FetchDocumentOptions } from '../http-client/fetch-doc
 import type { NodeFetchResult, NodeSource, SourceCheckpoint } from './node-source.js';
 import { ONIONOO_FIELDS, OnionooDetailsParser } from './onionoo-details.js';
 
+/**
+ * Largest details document read, decompressed. torfleet's answer (11 fields) is ~0.4 KB a relay, one with
+ * every field ~1.5 KB: 13,000 relays with every field are 20 MB. Past this it is not a details document.
+ */
+export const ONIONOO_MAX_BYTES = 64 * 1024 * 1024;
+
 export type OnionooFetchOptions = Omit<FetchDocumentOptions, 'what' | 'headers'>;
 
 /** The Onionoo details URL torfleet reads: running relays, only the fields it uses. */
@@ -23,7 +29,7 @@ export function createOnionooSource(baseUrl: string, options: OnionooFetchOption
       const origin = `onionoo details at ${url}`;
       const { head, result } = await fetchStream(
         url,
-        { ...options, what: 'onionoo details', headers },
+        { maxBytes: ONIONOO_MAX_BYTES, ...options, what: 'onionoo details', headers },
         async (head, body) => {
           const type = head.contentType?.toLowerCase();
           if (type !== undefined && !type.includes('json')) {
