@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
 import { TorfleetError } from '../errors.js';
+import { FileReadError, readRegularFile } from '../fs/read-regular-file.js';
 import { samePath, substituteEnv, type Substitution } from './env-substitution.js';
 import { FleetValidationError, type FleetIssue } from './fleet-issue.js';
 import {
@@ -60,25 +60,22 @@ export function parseFleet(file: string, text: string, options: FleetLoadOptions
   return { fleet: buildFleet(raw), warnings: semantic.warnings };
 }
 
-/** Reads a fleet file (at most 1 MiB) and parses it. */
+/** Reads a fleet file (a regular file of at most 1 MiB) and parses it. */
 export async function loadFleetFile(file: string, options: FleetLoadOptions): Promise<LoadedFleet> {
-  let text: string;
+  return parseFleet(file, await readFleetFile(file), options);
+}
+
+/** A fleet file's text; a FIFO, device, directory or /proc path is refused before anything is read. */
+export async function readFleetFile(file: string): Promise<string> {
   try {
-    const handle = await open(file, 'r');
-    try {
-      const { size } = await handle.stat();
-      if (size > MAX_FLEET_BYTES) throw tooLarge(file);
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
+    return (await readRegularFile(file, MAX_FLEET_BYTES)).toString('utf8');
   } catch (error) {
-    if (error instanceof TorfleetError) throw error;
-    throw new TorfleetError('FLEET_UNREADABLE', 'stalled', `cannot read fleet file ${file}; check the path`, {
+    if (error instanceof FileReadError && error.reason === 'too-large') throw tooLarge(file);
+    const why = error instanceof FileReadError ? error.message : String(error);
+    throw new TorfleetError('FLEET_UNREADABLE', 'stalled', `cannot read fleet file ${file}; check the path: ${why}`, {
       cause: error,
     });
   }
-  return parseFleet(file, text, options);
 }
 
 function tooLarge(file: string): FleetValidationError {

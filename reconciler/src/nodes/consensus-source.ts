@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { TorfleetError } from '../errors.js';
+import { FileReadError, readRegularFile } from '../fs/read-regular-file.js';
 import { fetchDocument, type FetchDocumentOptions } from '../http-client/fetch-document.js';
 import { parseConsensus, type ConsensusEntry } from './consensus-parser.js';
 import { parseGeoIp, type GeoIpDatabase } from './geoip.js';
@@ -45,11 +45,14 @@ export function createConsensusSource(
         text = response.body.toString('utf8');
         lastModified = response.lastModified ?? null;
       } else {
-        text = await readLocalFile(consensusLocation, 'consensus file (TORFLEET_CONSENSUS_URL)');
+        text = await readLocalFile(consensusLocation, 'consensus file (TORFLEET_CONSENSUS_URL)', CONSENSUS_MAX_BYTES);
       }
       const consensus = parseConsensus(text, consensusLocation);
       if (checkpoint.relaysPublished?.getTime() === consensus.validAfter.getTime()) return { kind: 'not_modified' };
-      const geoip = parseGeoIp(await readLocalFile(geoipFile, 'GeoIP file (TORFLEET_GEOIP_FILE)'), geoipFile);
+      const geoip = parseGeoIp(
+        await readLocalFile(geoipFile, 'GeoIP file (TORFLEET_GEOIP_FILE)', GEOIP_MAX_BYTES),
+        geoipFile,
+      );
       const relays = consensus.entries.map((entry) => toRelay(entry, geoip, consensus.validAfter));
       return { kind: 'updated', snapshot: { relaysPublished: consensus.validAfter, relays }, lastModified };
     },
@@ -72,11 +75,21 @@ function toRelay(entry: ConsensusEntry, geoip: GeoIpDatabase, validAfter: Date):
   };
 }
 
-async function readLocalFile(location: string, what: string): Promise<string> {
+/** A local input file: a regular file of at most `maxBytes` (a FIFO, device or /proc path is refused unread). */
+async function readLocalFile(location: string, what: string, maxBytes: number): Promise<string> {
   const file = location.startsWith('file://') ? fileURLToPath(location) : location;
   try {
-    return await readFile(file, 'utf8');
+    return (await readRegularFile(file, maxBytes)).toString('utf8');
   } catch (error) {
-    throw new TorfleetError('NODE_SOURCE_UNAVAILABLE', 'waiting', `cannot read the ${what} ${file}`, { cause: error });
+    if (error instanceof FileReadError && error.reason !== 'unreadable') {
+      // Not a passing outage: the setting points at the wrong thing, and retrying cannot help.
+      throw new TorfleetError('NODE_SOURCE_INVALID', 'stalled', `cannot read the ${what} ${file}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    const why = error instanceof FileReadError ? `: ${error.message}` : '';
+    throw new TorfleetError('NODE_SOURCE_UNAVAILABLE', 'waiting', `cannot read the ${what} ${file}${why}`, {
+      cause: error,
+    });
   }
 }

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { TorfleetError } from '../errors.js';
 import { Http10Server } from '../testing/http10-server.js';
-import { sharedGeoIpFile } from '../testing/shared-data.js';
+import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
+import { tempDir } from '../testing/temp-dir.js';
 import { CONSENSUS_MAX_BYTES, createConsensusSource } from './consensus-source.js';
 import { createOnionooSource, ONIONOO_MAX_BYTES } from './onionoo-source.js';
 
@@ -61,4 +64,24 @@ describe('node sources read no more than a real document needs', () => {
       new RegExp(`consensus at .*larger than ${CONSENSUS_MAX_BYTES} bytes once decompressed`),
     );
   });
+});
+
+describe('consensus and GeoIP files that are not plain files are refused unread', () => {
+  const fifo = path.join(tempDir('source-files'), 'consensus.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const CASES: readonly [string, string, string, RegExp][] = [
+    ['a consensus FIFO', fifo, sharedGeoIpFile, /consensus file .* is a FIFO/],
+    ['a consensus at /dev/zero', '/dev/zero', sharedGeoIpFile, /consensus file .* is a kernel or device file/],
+    ['a GeoIP file at /dev/zero', sharedConsensusFile, '/dev/zero', /GeoIP file .* is a kernel or device file/],
+  ];
+  for (const [name, consensus, geoip, message] of CASES) {
+    test(name, { timeout: 20_000 }, async () => {
+      const error = await createConsensusSource(consensus, geoip)
+        .fetch(CHECKPOINT)
+        .catch((e: unknown) => e);
+      assert.ok(error instanceof TorfleetError);
+      assert.equal(error.code, 'NODE_SOURCE_INVALID');
+      assert.match(error.message, message);
+    });
+  }
 });
