@@ -19,6 +19,8 @@ export interface Settings {
   readonly instance: string;
   /** Node data whose relays_published is older than this is stale. */
   readonly nodesMaxAgeMs: number;
+  /** Largest share (0-1) of a geo category's eligible exits one node snapshot may remove; beyond, it is refused. */
+  readonly nodesMaxDrop: number;
   /** `run`: how often the node database is refreshed. */
   readonly nodesRefreshIntervalMs: number;
   /** `run`: how often the fleet repository is fetched. */
@@ -88,6 +90,7 @@ export function readSettings(env: Env): Settings {
     runtime,
     instance,
     nodesMaxAgeMs: parseDurationSetting('TORFLEET_NODES_MAX_AGE', get('TORFLEET_NODES_MAX_AGE') ?? '3h'),
+    nodesMaxDrop: parseShareSetting('TORFLEET_NODES_MAX_DROP', get('TORFLEET_NODES_MAX_DROP') ?? '0.5'),
     nodesRefreshIntervalMs: parseDurationSetting(
       'TORFLEET_NODES_REFRESH_INTERVAL',
       get('TORFLEET_NODES_REFRESH_INTERVAL') ?? '1h',
@@ -109,6 +112,16 @@ export function parseDurationSetting(name: string, text: string): number {
   if (!match) throw new ConfigError(`${name} is "${text}"; use a duration such as 90s, 15m, 3h or 2d`);
   const unit: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
   return Number(match[1]) * (unit[match[2] ?? 's'] ?? 1000);
+}
+
+/** `0.5` or `50%` → 0.5; from 0 (refuse any drop) to 1 (never refuse a drop). */
+export function parseShareSetting(name: string, text: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(%?)$/.exec(text);
+  const value = match ? Number(match[1]) / (match[2] === '%' ? 100 : 1) : Number.NaN;
+  if (!(value >= 0 && value <= 1)) {
+    throw new ConfigError(`${name} is "${text}"; use a share from 0 to 1 such as 0.5, or a percentage such as 50%`);
+  }
+  return value;
 }
 
 function parseListen(text: string): { host: string; port: number } {

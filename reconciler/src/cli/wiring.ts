@@ -48,7 +48,7 @@ export function passDependencies(context: CliContext): PassDependencies & { stor
   const source = createFleetSource(context);
   const docker = new Docker();
   const runtime = createRuntime(context, docker);
-  const store = NodeStore.open(context.settings.db);
+  const store = NodeStore.open(context.settings.db, { log: context.log });
   return { source, runtime, store, docker, template, env: context.env, log: context.log };
 }
 

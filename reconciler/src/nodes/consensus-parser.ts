@@ -121,5 +121,7 @@ export function parseTorTime(text: string): Date | undefined {
   const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$/.exec(text.trim());
   if (!match) return undefined;
   const date = new Date(`${match[1] ?? ''}T${match[2] ?? ''}Z`);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  // Date rolls impossible days over (2022-02-30 → 2022-03-02): only a date that prints back as written is real.
+  if (Number.isNaN(date.getTime())) return undefined;
+  return date.toISOString().slice(0, 19) === `${match[1] ?? ''}T${match[2] ?? ''}` ? date : undefined;
 }

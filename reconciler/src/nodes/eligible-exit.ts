@@ -1,4 +1,5 @@
 import type { GeoCategory } from '../fleet/fleet-types.js';
+import type { RefusalReason } from './snapshot-guard.js';
 
 /** An exit relay a pool may use: running, flag Exit, not BadExit, in the pool's geo. */
 export interface EligibleExit {
@@ -28,6 +29,19 @@ export interface NodeStats {
   readonly refreshedAt: string | null;
   /** True when relaysPublished is missing or older than the allowed age. */
   readonly stale: boolean;
+  /** The latest snapshot refused since the stored one was accepted; absent when none was. */
+  readonly lastRefusal?: SnapshotRefusal;
+}
+
+/** A snapshot the guard refused; the stored snapshot stayed as it was. */
+export interface SnapshotRefusal {
+  /** ISO 8601 time of the refusal. */
+  readonly at: string;
+  readonly reason: RefusalReason;
+  /** Why, in words (lowercase, one line). */
+  readonly message: string;
+  /** relays_published of the refused snapshot (ISO 8601). */
+  readonly relaysPublished: string | null;
 }
 
 /** Groups exits by /16, groups and members in a stable order (network, then fingerprint). */

@@ -6,6 +6,7 @@ import { tempDir } from '../testing/temp-dir.js';
 import type { NodeSource } from './node-source.js';
 import { NodeStore } from './node-store.js';
 import type { NodeSnapshot, Relay } from './relay.js';
+import { MIGRATIONS } from './store-migrations.js';
 
 const SOURCE: NodeSource = {
   name: 'onionoo',
@@ -56,12 +57,12 @@ function openStore(): { store: NodeStore; file: string } {
 }
 
 describe('node store', () => {
-  test('creates its schema once, in WAL mode, at user_version 1', () => {
+  test('creates its schema once, in WAL mode, at the latest user_version', () => {
     const { store, file } = openStore();
     store.close();
     NodeStore.open(file).close();
     const db = new Database(file, { readonly: true });
-    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
   });
@@ -178,6 +179,93 @@ describe('node store', () => {
       ],
     );
     assert.deepEqual(store.checkpoint(SOURCE), { lastModified: 'Sat, 19 Nov 2022 10:05:00 GMT', relaysPublished: T0 });
+    store.close();
+  });
+
+  test('relays_published and the refresh time survive a refresh log full of failures', () => {
+    const { store } = openStore();
+    store.storeSnapshot(SOURCE, snapshot(RELAYS), null, T0, T0);
+    for (let i = 0; i < 1001; i++) store.recordFailure(SOURCE, T0, T0, `onionoo down ${i}`);
+    const stats = store.stats(T0, 3 * HOUR);
+    assert.equal(stats.relaysPublished, T0.toISOString());
+    assert.equal(stats.refreshedAt, T0.toISOString());
+    assert.equal(stats.relays, 10);
+    assert.equal(stats.stale, false);
+    assert.equal(store.recentRefreshes(2000).length, 1000, 'the log itself stays trimmed');
+    store.close();
+  });
+
+  test('a database of schema 1 is migrated: its snapshot time and refresh log are kept', () => {
+    const file = path.join(tempDir('store-v1'), 'nodes.db');
+    const v1 = new Database(file);
+    v1.exec(MIGRATIONS[0] ?? '');
+    v1.pragma('user_version = 1');
+    v1.prepare(
+      `INSERT INTO source_state (source, location, last_modified, relays_published) VALUES ('onionoo', 'x', NULL, ?)`,
+    ).run(T0.toISOString());
+    v1.prepare(
+      `INSERT INTO refreshes (source, location, started_at, finished_at, outcome, relays, exits, relays_published)
+       VALUES ('onionoo', 'x', ?, ?, 'updated', 0, 0, ?)`,
+    ).run(T0.toISOString(), T0.toISOString(), T0.toISOString());
+    v1.close();
+    const store = NodeStore.open(file);
+    const stats = store.stats(T0, HOUR);
+    assert.equal(stats.relaysPublished, T0.toISOString());
+    assert.equal(stats.refreshedAt, T0.toISOString());
+    assert.deepEqual(
+      store.recentRefreshes(5).map((r) => r.outcome),
+      ['updated'],
+    );
+    store.close();
+  });
+
+  test('exits at unusable addresses or in unassigned countries are stored but never eligible', () => {
+    const { store } = openStore();
+    const odd = [
+      relay(21, { exitAddresses: ['0.0.0.0'], orAddresses: ['0.0.0.0:9001'] }),
+      relay(22, { orAddresses: ['255.255.255.255:9001'] }),
+      relay(23, { country: 'ZZ' }),
+      relay(24, { country: 'A?' }),
+      relay(25, { country: 'EU' }),
+      relay(26, { exitAddresses: ['224.0.0.1', '203.0.113.26'], country: 'NL' }),
+    ];
+    store.storeSnapshot(SOURCE, snapshot([...RELAYS, ...odd]), null, T0, T0);
+    const stats = store.stats(T0, HOUR);
+    assert.deepEqual(stats.exits, { US: 3, NON_US: 5 });
+    assert.equal(stats.relays, 16);
+    assert.deepEqual(
+      store.eligibleExits(['NL']).map((e) => [e.nickname, e.address]),
+      [
+        ['relay8', '203.0.113.8'],
+        ['relay26', '203.0.113.26'],
+      ],
+    );
+    assert.equal(store.exitsFor('NON_US', []), 5, 'capacity does not count them either');
+    assert.equal(store.allEligibleExits().length, 8);
+    store.close();
+  });
+
+  test('a refusal is recorded, shown in stats, and cleared by the next stored snapshot', () => {
+    const { store } = openStore();
+    store.storeSnapshot(SOURCE, snapshot(RELAYS), null, T0, T0);
+    const at = new Date(T0.getTime() + HOUR);
+    const incoming = { relaysPublished: at, relays: 0, exits: { US: 0, NON_US: 0 } };
+    store.recordRefusal(SOURCE, at, at, incoming, 'empty', 'the snapshot lists no relays');
+    const refused = store.stats(at, 3 * HOUR);
+    assert.deepEqual(refused.lastRefusal, {
+      at: at.toISOString(),
+      reason: 'empty',
+      message: 'the snapshot lists no relays',
+      relaysPublished: at.toISOString(),
+    });
+    assert.equal(refused.relaysPublished, T0.toISOString(), 'the stored snapshot stays');
+    assert.deepEqual(refused.exits, { US: 3, NON_US: 4 });
+    assert.deepEqual(
+      store.recentRefreshes(1).map((r) => [r.outcome, r.reason, r.error]),
+      [['refused', 'empty', 'the snapshot lists no relays']],
+    );
+    store.storeSnapshot(SOURCE, snapshot(RELAYS, at), null, at, at);
+    assert.equal(store.stats(at, 3 * HOUR).lastRefusal, undefined);
     store.close();
   });
 });

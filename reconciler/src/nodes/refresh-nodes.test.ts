@@ -15,8 +15,13 @@ import { createOnionooSource, type OnionooFetchOptions } from './onionoo-source.
 import { refreshNodes } from './refresh-nodes.js';
 
 const HOUR = 3_600_000;
-/** Eligible exits of the shared 2022 data: 1438 Exit minus BadExit ones, by GeoIP country. */
-const SHARED_ELIGIBLE = { US: 294, NON_US: 1134 };
+/** Eligible exits of the shared 2022 data: 1438 Exit minus BadExit ones, by GeoIP country (2 "EU" ones in neither). */
+const SHARED_ELIGIBLE = { US: 294, NON_US: 1132 };
+
+/** The shared document, published at `time` (2022-11-19, UTC). */
+function publishedAt(time: string, relays = details.relays): OnionooDetailsJson {
+  return { ...details, relays_published: `2022-11-19 ${time}`, relays };
+}
 
 const details: OnionooDetailsJson = buildOnionooDetails();
 const server = new OnionooTestServer(details);
@@ -90,13 +95,12 @@ describe('onionoo source against a loopback Onionoo server (real HTTP, real SQLi
   });
 
   test('a newer document replaces the relay set', async () => {
-    const fewer = { ...details, relays_published: '2022-11-19 11:00:00', relays: details.relays.slice(0, 1000) };
-    server.publish(fewer, new Date('2022-11-19T11:05:00Z'));
+    server.publish(publishedAt('11:00:00', details.relays.slice(0, 5000)), new Date('2022-11-19T11:05:00Z'));
     const outcome = await refreshNodes({ source: createOnionooSource(baseUrl), store });
     assert.equal(outcome.kind, 'updated');
-    assert.equal(store.stats(new Date(), HOUR).relays, 1000);
+    assert.equal(store.stats(new Date(), HOUR).relays, 5000);
     assert.equal(store.stats(new Date(), HOUR).relaysPublished, '2022-11-19T11:00:00.000Z');
-    server.publish(details, new Date('2022-11-19T12:05:00Z'));
+    server.publish(publishedAt('12:00:00'), new Date('2022-11-19T12:05:00Z'));
   });
 
   test('503 with Retry-After: waits as asked, then succeeds', async () => {
@@ -110,7 +114,7 @@ describe('onionoo source against a loopback Onionoo server (real HTTP, real SQLi
   test('a dropped connection mid-body is retried with exponential backoff', async () => {
     server.script.push({ kind: 'cut-connection' }, { kind: 'status', status: 502 });
     const options = fastRetries();
-    server.publish(details, new Date('2022-11-19T13:05:00Z'));
+    server.publish(publishedAt('13:00:00'), new Date('2022-11-19T13:05:00Z'));
     const outcome = await refreshNodes({ source: createOnionooSource(baseUrl, options), store });
     assert.equal(outcome.kind, 'updated');
     assert.deepEqual(options.delays, [1000, 2000]);
@@ -197,6 +201,94 @@ describe('onionoo source against a loopback Onionoo server (real HTTP, real SQLi
     ]);
     assert.equal(fresh.stats(new Date(), HOUR).relays, 2);
     fresh.close();
+  });
+});
+
+describe('the snapshot guard keeps the last good snapshot (real HTTP, real SQLite)', { concurrency: false }, () => {
+  const store = freshStore();
+  after(() => {
+    store.close();
+  });
+  let clock = new Date('2022-11-19T10:30:00Z');
+  const now = (): Date => clock;
+  const serve = (document: OnionooDetailsJson | string): void => {
+    const body = typeof document === 'string' ? document : JSON.stringify(document);
+    server.script.push({ kind: 'body', contentType: 'application/json', body });
+  };
+  const refresh = (acceptSnapshot = false) =>
+    refreshNodes({ source: createOnionooSource(baseUrl), store, now, acceptSnapshot });
+  const withoutUsExits = details.relays.filter((r) => r.country !== 'us');
+
+  test('the first snapshot is stored', async () => {
+    serve(publishedAt('10:00:00'));
+    assert.equal((await refresh()).kind, 'updated');
+    assert.deepEqual(store.stats(now(), 3 * HOUR).exits, SHARED_ELIGIBLE);
+  });
+
+  test('an empty snapshot published 5 minutes ago is refused; the fleet keeps its exits', async () => {
+    clock = new Date('2022-11-19T11:00:00Z');
+    serve('{"relays_published": "2022-11-19 10:55:00", "relays": []}');
+    const outcome = await refresh();
+    assert.deepEqual(outcome, {
+      kind: 'refused',
+      reason: 'empty',
+      message: 'the snapshot published 2022-11-19T10:55:00.000Z lists no relays',
+      relaysPublished: new Date('2022-11-19T10:55:00Z'),
+    });
+    const stats = store.stats(now(), 3 * HOUR);
+    assert.deepEqual(stats.exits, SHARED_ELIGIBLE);
+    assert.equal(stats.relays, 6088);
+    assert.equal(stats.relaysPublished, '2022-11-19T10:00:00.000Z');
+    assert.deepEqual(stats.lastRefusal, {
+      at: '2022-11-19T11:00:00.000Z',
+      reason: 'empty',
+      message: 'the snapshot published 2022-11-19T10:55:00.000Z lists no relays',
+      relaysPublished: '2022-11-19T10:55:00.000Z',
+    });
+    assert.deepEqual(
+      store.recentRefreshes(1).map((r) => [r.outcome, r.reason, r.relays]),
+      [['refused', 'empty', 0]],
+    );
+  });
+
+  test('a snapshot older than the stored one is refused', async () => {
+    serve(publishedAt('09:00:00'));
+    const outcome = await refresh();
+    assert.equal(outcome.kind === 'refused' && outcome.reason, 'older');
+    assert.equal(store.stats(now(), 3 * HOUR).relaysPublished, '2022-11-19T10:00:00.000Z');
+  });
+
+  test('a later snapshot that passes the guard is stored and ends the refusal', async () => {
+    serve(publishedAt('10:30:00'));
+    assert.equal((await refresh()).kind, 'updated');
+    const stats = store.stats(now(), 3 * HOUR);
+    assert.equal(stats.relaysPublished, '2022-11-19T10:30:00.000Z');
+    assert.equal(stats.lastRefusal, undefined);
+  });
+
+  test('a snapshot without the US exits is refused (US 294 → 0, only 21% of all exits)', async () => {
+    serve(publishedAt('11:00:00', withoutUsExits));
+    const outcome = await refresh();
+    assert.equal(outcome.kind === 'refused' && outcome.reason, 'exit_drop');
+    assert.match(
+      outcome.kind === 'refused' ? outcome.message : '',
+      /has 0 eligible US exits, down from 294 \(more than 50% gone at once; TORFLEET_NODES_MAX_DROP\)/,
+    );
+    assert.equal(store.stats(now(), 3 * HOUR).exits.US, 294);
+  });
+
+  test('the operator accepts it: stored, and the refusal is over', async () => {
+    serve(publishedAt('11:00:00', withoutUsExits));
+    const outcome = await refresh(true);
+    assert.equal(outcome.kind === 'updated' && outcome.overridden, 'exit_drop');
+    const stats = store.stats(now(), 3 * HOUR);
+    assert.deepEqual(stats.exits, { US: 0, NON_US: 1132 });
+    assert.equal(stats.lastRefusal, undefined);
+  });
+
+  test('relays_published "2022-02-30 10:00:00" is not a date: the refresh fails, nothing changes', async () => {
+    serve('{"relays_published": "2022-02-30 10:00:00", "relays": []}');
+    await expectFailure(store, {}, /unreadable relays_published "2022-02-30 10:00:00"/);
   });
 });
 

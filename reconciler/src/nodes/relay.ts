@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import type { GeoCategory } from '../fleet/fleet-types.js';
+import { assignedCountry } from './country-codes.js';
 
 /** One Tor relay as torfleet stores it, whichever source it came from. */
 export interface Relay {
@@ -41,18 +43,44 @@ export function isBadExit(relay: Relay): boolean {
   return relay.flags.includes('BadExit');
 }
 
-/** The IPv4 address a relay's exit traffic leaves from: its first known exit address, else its OR address. */
+/**
+ * The IPv4 address a relay's exit traffic leaves from: its first usable exit address, else its first usable
+ * OR address; null when it has none (such a relay is never an eligible exit).
+ */
 export function exitIPv4(relay: Relay): string | null {
-  for (const address of relay.exitAddresses) if (isIP(address) === 4) return address;
+  for (const address of relay.exitAddresses) if (isUsableExitAddress(address)) return address;
   for (const orAddress of relay.orAddresses) {
     const host = orAddress.slice(0, orAddress.lastIndexOf(':'));
-    if (isIP(host) === 4) return host;
+    if (isUsableExitAddress(host)) return host;
   }
   return null;
+}
+
+/**
+ * True for an IPv4 address a host can have and send from. Refused: 0.0.0.0/8 ("this network", unspecified),
+ * 224.0.0.0/4 (multicast) and 240.0.0.0/4 (reserved, with the broadcast 255.255.255.255): no relay can exit
+ * from them on any network. Loopback and private ranges stay usable: a private Tor network (TestingTorNetwork)
+ * runs its exits there, and the public directory authorities never list such addresses.
+ */
+export function isUsableExitAddress(address: string): boolean {
+  if (isIP(address) !== 4) return false;
+  const first = Number(address.slice(0, address.indexOf('.')));
+  return first !== 0 && first < 224;
 }
 
 /** `203.0.113.7` → `203.0.0.0/16`. */
 export function network16(ipv4: string): string {
   const [a, b] = ipv4.split('.');
   return `${a ?? '0'}.${b ?? '0'}.0.0/16`;
+}
+
+/**
+ * The geo category a relay counts in as an eligible exit (running, Exit, not BadExit, a usable IPv4 exit
+ * address, an assigned country), or null when it is not one. The store's queries select the same relays.
+ */
+export function eligibleCategory(relay: Relay): GeoCategory | null {
+  if (!relay.running || !isExit(relay) || isBadExit(relay) || exitIPv4(relay) === null) return null;
+  const country = assignedCountry(relay.country);
+  if (country === null) return null;
+  return country === 'US' ? 'US' : 'NON_US';
 }

@@ -45,4 +45,39 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (source, location)
   ) WITHOUT ROWID;
   `,
+  // 2: refused snapshots in the refresh log; the stored snapshot's state in one row, so it never depends on how
+  // many refreshes the (trimmed) log still holds.
+  `
+  CREATE TABLE refreshes_v2 (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    location TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('updated', 'not_modified', 'failed', 'refused')),
+    relays INTEGER,
+    exits INTEGER,
+    relays_published TEXT,
+    error TEXT,                           -- failed: the error; refused: why
+    reason TEXT                           -- refused: older | future | empty | exit_drop
+  );
+  INSERT INTO refreshes_v2 (id, source, location, started_at, finished_at, outcome, relays, exits, relays_published, error)
+    SELECT id, source, location, started_at, finished_at, outcome, relays, exits, relays_published, error FROM refreshes;
+  DROP TABLE refreshes;
+  ALTER TABLE refreshes_v2 RENAME TO refreshes;
+  CREATE INDEX refreshes_outcome ON refreshes (outcome, id);
+
+  CREATE TABLE node_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    relays_published TEXT,                -- of the stored snapshot; NULL before the first one
+    refreshed_at TEXT,                    -- last refresh that stored a snapshot or found nothing newer
+    refused_at TEXT,                      -- the latest refusal since the stored snapshot, else NULL
+    refusal_reason TEXT,
+    refusal_message TEXT,
+    refused_published TEXT
+  );
+  INSERT INTO node_state (id, relays_published, refreshed_at)
+    SELECT 1, (SELECT max(relays_published) FROM source_state),
+           (SELECT finished_at FROM refreshes WHERE outcome <> 'failed' ORDER BY id DESC LIMIT 1);
+  `,
 ];
