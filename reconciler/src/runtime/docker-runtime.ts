@@ -3,6 +3,8 @@ import { errorMessage, TorfleetError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
+import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
+import { invalidLabel } from './label-check.js';
 import { mapContainer } from './map-container.js';
 import { ProxyFiles } from './proxy-files.js';
 import { LABEL, proxyLabels, type ProxyRuntime } from './proxy-runtime.js';
@@ -34,6 +36,7 @@ export class DockerRuntime implements ProxyRuntime {
   readonly name = 'docker';
   private readonly files: ProxyFiles;
   private readonly log: Logger;
+  private readonly skipped: IgnoredObjects;
 
   constructor(
     private readonly docker: Docker,
@@ -41,6 +44,7 @@ export class DockerRuntime implements ProxyRuntime {
   ) {
     this.files = new ProxyFiles(options.stateDir, { uid: TOR_UID, gid: TOR_UID });
     this.log = options.log ?? silentLogger;
+    this.skipped = new IgnoredObjects(this.log, this.name);
   }
 
   async list(): Promise<ObservedProxy[]> {
@@ -50,7 +54,22 @@ export class DockerRuntime implements ProxyRuntime {
         filters: { label: [`${LABEL.managed}=true`, `${LABEL.instance}=${this.options.instance}`] },
       }),
     );
-    return containers.flatMap((container) => mapContainer(container) ?? []);
+    const ignored: IgnoredObject[] = [];
+    const observed = containers.flatMap((container) => {
+      // Anyone with access to the engine can create a container with torfleet's labels.
+      const invalid = invalidLabel(container.Labels);
+      if (invalid) {
+        ignored.push({ id: container.Id, reason: invalid });
+        return [];
+      }
+      return mapContainer(container) ?? [];
+    });
+    this.skipped.record(ignored);
+    return observed;
+  }
+
+  ignored(): readonly IgnoredObject[] {
+    return this.skipped.current();
   }
 
   hostDataDirectory(proxy: string): string {
@@ -110,11 +129,11 @@ export class DockerRuntime implements ProxyRuntime {
       if (statusOf(error) !== 404) throw this.failure(`inspect container ${proxy.id}`, error);
     }
     if (labels) {
-      if (labels[LABEL.managed] !== 'true') {
+      if (labels[LABEL.managed] !== 'true' || labels[LABEL.proxy] !== proxy.name) {
         throw new TorfleetError(
           'RUNTIME',
           'stalled',
-          `refusing to remove container ${proxy.id}: it is not labelled ${LABEL.managed}=true`,
+          `refusing to remove container ${proxy.id}: it is not labelled ${LABEL.managed}=true and ${LABEL.proxy}=${proxy.name}`,
         );
       }
       await container.remove({ force: true }).catch((error: unknown) => {

@@ -1,13 +1,17 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TorfleetError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
+import { invalidLabel } from './label-check.js';
 import { mapContainer } from './map-container.js';
 import { ProxyFiles } from './proxy-files.js';
+import { PROXY_NAME } from './proxy-paths.js';
 import { LABEL, proxyLabels, type ProxyRuntime } from './proxy-runtime.js';
 
 export interface ProcessRuntimeOptions {
@@ -34,19 +38,38 @@ export class ProcessRuntime implements ProxyRuntime {
   readonly name = 'process';
   private readonly files: ProxyFiles;
   private readonly log: Logger;
+  private readonly skipped: IgnoredObjects;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     this.files = new ProxyFiles(options.stateDir, null);
     this.log = options.log ?? silentLogger;
+    this.skipped = new IgnoredObjects(this.log, this.name);
   }
 
   async list(): Promise<ObservedProxy[]> {
     const root = path.join(this.options.stateDir, 'proxies');
     if (!existsSync(root)) return [];
     const observed: ObservedProxy[] = [];
+    const ignored: IgnoredObject[] = [];
     for (const name of await readdir(root)) {
-      const record = await this.record(name);
-      if (!record || record.labels[LABEL.instance] !== this.options.instance) continue;
+      const where = path.join(root, name);
+      const record = await this.record(where);
+      if (typeof record === 'string') {
+        ignored.push({ id: where, reason: record });
+        continue;
+      }
+      if (!record) {
+        if (!PROXY_NAME.test(name)) ignored.push({ id: where, reason: 'not a proxy directory (POOL-INDEX)' });
+        continue;
+      }
+      if (record.labels[LABEL.instance] !== this.options.instance) continue;
+      const invalid =
+        invalidLabel(record.labels) ??
+        (record.labels[LABEL.proxy] === name ? undefined : `${LABEL.proxy} does not name its directory ${name}`);
+      if (invalid) {
+        ignored.push({ id: where, reason: `process.json: ${invalid}` });
+        continue;
+      }
       const alive = this.isOurTor(name, record.pid);
       const proxy = mapContainer({
         Id: `process:${record.pid}`,
@@ -55,7 +78,12 @@ export class ProcessRuntime implements ProxyRuntime {
       });
       if (proxy) observed.push({ ...proxy, startedAt: record.startedAt });
     }
+    this.skipped.record(ignored);
     return observed;
+  }
+
+  ignored(): readonly IgnoredObject[] {
+    return this.skipped.current();
   }
 
   hostDataDirectory(proxy: string): string {
@@ -107,7 +135,7 @@ export class ProcessRuntime implements ProxyRuntime {
       startedAt: new Date().toISOString(),
       labels: proxyLabels(spec, this.options.instance, revision),
     };
-    await writeFile(this.recordFile(spec.name), `${JSON.stringify(record, null, 2)}\n`);
+    await writeFileAtomic(this.files.paths(spec.name).recordFile, `${JSON.stringify(record, null, 2)}\n`);
     this.log.info('proxy process started', { proxy: spec.name, pid, revision });
     const observed = mapContainer({ Id: `process:${pid}`, Labels: record.labels, State: 'running' });
     if (!observed)
@@ -116,25 +144,24 @@ export class ProcessRuntime implements ProxyRuntime {
   }
 
   async remove(proxy: ObservedProxy, { forget }: { forget: boolean }): Promise<void> {
-    const record = await this.record(proxy.name);
-    if (record && `process:${record.pid}` === proxy.id && this.isOurTor(proxy.name, record.pid)) {
+    const record = await this.record(this.files.dir(proxy.name));
+    if (typeof record === 'object' && `process:${record.pid}` === proxy.id && this.isOurTor(proxy.name, record.pid)) {
       await stopProcess(record.pid);
       this.log.info('proxy process stopped', { proxy: proxy.name, pid: record.pid });
     }
     if (forget) await this.files.forget(proxy.name);
-    else await rm(this.recordFile(proxy.name), { force: true });
+    else await rm(this.files.paths(proxy.name).recordFile, { force: true });
   }
 
-  private recordFile(name: string): string {
-    return path.join(this.files.dir(name), 'process.json');
-  }
-
-  private async record(name: string): Promise<ProcessRecord | undefined> {
+  /** The record in a proxy directory; undefined when there is none, or why it cannot be read. */
+  private async record(dir: string): Promise<ProcessRecord | string | undefined> {
+    let text: string;
     try {
-      return JSON.parse(await readFile(this.recordFile(name), 'utf8')) as ProcessRecord;
+      text = await readFile(path.join(dir, 'process.json'), 'utf8');
     } catch {
       return undefined;
     }
+    return parseRecord(text);
   }
 
   /** True when `pid` is alive and is tor started with this proxy's torrc (not a reused pid). */
@@ -147,6 +174,24 @@ export class ProcessRuntime implements ProxyRuntime {
       return false;
     }
   }
+}
+
+/** A record's text → the record, or why it is not one. */
+function parseRecord(text: string): ProcessRecord | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'process.json is not JSON';
+  }
+  const record = value as Partial<ProcessRecord> | null;
+  if (typeof record !== 'object' || record === null) return 'process.json is not an object';
+  if (!Number.isSafeInteger(record.pid) || (record.pid ?? 0) <= 0) return 'process.json: pid is not a process id';
+  if (typeof record.startedAt !== 'string') return 'process.json: startedAt is not a time';
+  const labels = record.labels as unknown;
+  if (typeof labels !== 'object' || labels === null || Object.values(labels).some((v) => typeof v !== 'string'))
+    return 'process.json: labels are not strings';
+  return record as ProcessRecord;
 }
 
 /** SIGTERM, then SIGKILL if tor has not exited after 5 s. */
