@@ -1,59 +1,61 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TorfleetError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { withDeadline } from './deadline.js';
 import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
 import { invalidLabel } from './label-check.js';
 import { mapContainer } from './map-container.js';
+import { readRecord, writeRecord, type ProcessRecord } from './process-record.js';
 import { ProxyFiles } from './proxy-files.js';
-import { PROXY_NAME } from './proxy-paths.js';
+import { PROXY_NAME, type ProxyPaths } from './proxy-paths.js';
 import { LABEL, proxyLabels, type ProxyRuntime } from './proxy-runtime.js';
+import { lockHolder, stopProcess, torsByTorrc, torsUsing } from './tor-processes.js';
 
 export interface ProcessRuntimeOptions {
   readonly stateDir: string;
   readonly instance: string;
   readonly torBinary?: string;
   readonly log?: Logger;
-}
-
-/** What a proxy's directory records about its tor process: the same labels a container carries. */
-interface ProcessRecord {
-  readonly pid: number;
-  readonly startedAt: string;
-  readonly labels: Readonly<Record<string, string>>;
+  /** How long starting or stopping one tor may take (TORFLEET_RUNTIME_TIMEOUT). */
+  readonly timeoutMs?: number;
 }
 
 /**
  * Proxies as tor processes started directly, for machines without a Docker engine. Each runs detached
  * (it outlives the reconciler) from `<stateDir>/proxies/<name>/torrc`; `process.json` beside it records
- * its pid and labels, so a restarted reconciler adopts it. A pid is trusted only while /proc says it is
- * still tor reading that torrc: a reused pid is never signalled.
+ * its pid and labels, so a restarted reconciler adopts it. Invariant: at most one tor runs per torrc.
+ * The tor of a proxy is found from /proc by its torrc, never by a recorded pid alone, so a reused pid is
+ * never adopted or signalled, and a tor started just before a kill -9 (its pid not yet recorded) is
+ * adopted, or stopped before another is started in its data directory.
  */
 export class ProcessRuntime implements ProxyRuntime {
   readonly name = 'process';
   private readonly files: ProxyFiles;
   private readonly log: Logger;
   private readonly skipped: IgnoredObjects;
+  private readonly timeoutMs: number;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     this.files = new ProxyFiles(options.stateDir, null);
     this.log = options.log ?? silentLogger;
     this.skipped = new IgnoredObjects(this.log, this.name);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   async list(): Promise<ObservedProxy[]> {
     const root = path.join(this.options.stateDir, 'proxies');
     if (!existsSync(root)) return [];
+    const tors = torsByTorrc();
     const observed: ObservedProxy[] = [];
     const ignored: IgnoredObject[] = [];
     for (const name of await readdir(root)) {
       const where = path.join(root, name);
-      const record = await this.record(where);
+      const record = await readRecord(path.join(where, 'process.json'));
       if (typeof record === 'string') {
         ignored.push({ id: where, reason: record });
         continue;
@@ -70,11 +72,12 @@ export class ProcessRuntime implements ProxyRuntime {
         ignored.push({ id: where, reason: `process.json: ${invalid}` });
         continue;
       }
-      const alive = this.isOurTor(name, record.pid);
+      const paths = this.files.paths(name);
+      const pid = await this.adopt(paths, record, tors.get(paths.torrcFile) ?? []);
       const proxy = mapContainer({
-        Id: `process:${record.pid}`,
+        Id: `process:${pid ?? record.pid ?? 'none'}`,
         Labels: record.labels,
-        State: alive ? 'running' : 'exited',
+        State: pid === undefined ? 'exited' : 'running',
       });
       if (proxy) observed.push({ ...proxy, startedAt: record.startedAt });
     }
@@ -103,116 +106,95 @@ export class ProcessRuntime implements ProxyRuntime {
   }
 
   async create(spec: ProxySpec, torrc: string, revision: string): Promise<ObservedProxy> {
+    const paths = this.files.paths(spec.name);
     await this.files.prepare(spec.name, torrc);
-    const logFile = openSync(path.join(this.files.dir(spec.name), 'tor.log'), 'a');
-    const child = spawn(
-      this.options.torBinary ?? 'tor',
-      ['-f', this.files.torrcFile(spec.name), '--defaults-torrc', '/dev/null'],
-      {
-        detached: true,
-        stdio: ['ignore', logFile, logFile],
-      },
-    );
-    closeSync(logFile);
-    const pid = await new Promise<number>((resolve, reject) => {
-      child.once('error', (error) => {
-        reject(
-          new TorfleetError(
-            'RUNTIME',
-            'stalled',
-            `cannot start tor for ${spec.name}; is tor installed (apt-get install tor)?`,
-            { cause: error },
-          ),
-        );
-      });
-      child.once('spawn', () => {
-        resolve(child.pid ?? 0);
-      });
-    });
-    child.unref();
-    const record: ProcessRecord = {
-      pid,
-      startedAt: new Date().toISOString(),
-      labels: proxyLabels(spec, this.options.instance, revision),
-    };
-    await writeFileAtomic(this.files.paths(spec.name).recordFile, `${JSON.stringify(record, null, 2)}\n`);
+    // A tor left by a reconciler killed before it recorded it holds the data directory lock: a second tor
+    // would exit at once ("another Tor process is running with the same data directory").
+    await this.stopTors(spec.name, paths, 'stopped a tor of this proxy that torfleet had not recorded');
+    const labels = proxyLabels(spec, this.options.instance, revision);
+    const startedAt = new Date().toISOString();
+    await writeRecord(paths.recordFile, { pid: null, startedAt, labels });
+    const pid = await this.start(spec.name, paths);
+    await writeRecord(paths.recordFile, { pid, startedAt, labels });
     this.log.info('proxy process started', { proxy: spec.name, pid, revision });
-    const observed = mapContainer({ Id: `process:${pid}`, Labels: record.labels, State: 'running' });
+    const observed = mapContainer({ Id: `process:${pid}`, Labels: labels, State: 'running' });
     if (!observed)
       throw new TorfleetError('RUNTIME', 'generic', `proxy ${spec.name}: its process record is incomplete`);
-    return { ...observed, startedAt: record.startedAt };
+    return { ...observed, startedAt };
   }
 
   async remove(proxy: ObservedProxy, { forget }: { forget: boolean }): Promise<void> {
-    const record = await this.record(this.files.dir(proxy.name));
-    if (typeof record === 'object' && `process:${record.pid}` === proxy.id && this.isOurTor(proxy.name, record.pid)) {
-      await stopProcess(record.pid);
-      this.log.info('proxy process stopped', { proxy: proxy.name, pid: record.pid });
-    }
+    const paths = this.files.paths(proxy.name);
+    await this.stopTors(proxy.name, paths, 'proxy process stopped');
     if (forget) await this.files.forget(proxy.name);
-    else await rm(this.files.paths(proxy.name).recordFile, { force: true });
+    else await rm(paths.recordFile, { force: true });
   }
 
-  /** The record in a proxy directory; undefined when there is none, or why it cannot be read. */
-  private async record(dir: string): Promise<ProcessRecord | string | undefined> {
-    let text: string;
-    try {
-      text = await readFile(path.join(dir, 'process.json'), 'utf8');
-    } catch {
-      return undefined;
+  /**
+   * The pid of the proxy's tor among the live processes started with its torrc: the one holding its data
+   * directory lock, else the recorded one, else the oldest. A pid that differs from the record is written
+   * back (adopted): the reconciler that started it was killed before it could record it.
+   */
+  private async adopt(paths: ProxyPaths, record: ProcessRecord, pids: readonly number[]): Promise<number | undefined> {
+    if (pids.length === 0) return undefined;
+    const recorded = record.pid !== null && pids.includes(record.pid) ? record.pid : undefined;
+    const pid =
+      (pids.length > 1 ? lockHolder(path.join(paths.dataDir, 'lock'), pids) : undefined) ?? recorded ?? pids[0];
+    if (pid !== undefined && pid !== record.pid) {
+      await writeRecord(paths.recordFile, { ...record, pid });
+      this.log.warn('adopted a running tor that torfleet had not recorded', {
+        proxy: record.labels[LABEL.proxy],
+        pid,
+      });
     }
-    return parseRecord(text);
+    return pid;
   }
 
-  /** True when `pid` is alive and is tor started with this proxy's torrc (not a reused pid). */
-  private isOurTor(name: string, pid: number): boolean {
-    try {
-      const argv = readText(`/proc/${pid}/cmdline`).split('\0');
-      const state = readText(`/proc/${pid}/stat`).split(') ')[1]?.[0];
-      return state !== 'Z' && argv.includes(this.files.torrcFile(name));
-    } catch {
-      return false;
+  /** Stops every tor started with the proxy's torrc (recorded or not), waiting until each is gone. */
+  private async stopTors(name: string, paths: ProxyPaths, message: string): Promise<void> {
+    for (const pid of torsUsing(paths.torrcFile)) {
+      await stopProcess(pid, this.timeoutMs / 2);
+      this.log.info(message, { proxy: name, pid });
     }
   }
-}
 
-/** A record's text → the record, or why it is not one. */
-function parseRecord(text: string): ProcessRecord | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return 'process.json is not JSON';
+  private async start(name: string, paths: ProxyPaths): Promise<number> {
+    const logFile = openSync(path.join(paths.dir, 'tor.log'), 'a');
+    const binary = this.options.torBinary ?? 'tor';
+    const child = spawn(binary, ['-f', paths.torrcFile, '--defaults-torrc', '/dev/null'], {
+      detached: true,
+      stdio: ['ignore', logFile, logFile],
+    });
+    closeSync(logFile);
+    const pid = await withDeadline(
+      this.timeoutMs,
+      () =>
+        new TorfleetError(
+          'RUNTIME',
+          'waiting',
+          `starting tor for ${name} did not finish within ${String(this.timeoutMs / 1000)} s; check the machine's load (TORFLEET_RUNTIME_TIMEOUT)`,
+        ),
+      () =>
+        new Promise<number>((resolve, reject) => {
+          child.once('error', (error) => {
+            reject(
+              new TorfleetError(
+                'RUNTIME',
+                'stalled',
+                `cannot start tor for ${name}; is ${binary} installed (apt-get install tor)?`,
+                { cause: error },
+              ),
+            );
+          });
+          child.once('spawn', () => {
+            resolve(child.pid ?? 0);
+          });
+        }),
+    ).catch((error: unknown) => {
+      child.kill('SIGKILL'); // a tor that starts after its deadline would run unrecorded
+      throw error;
+    });
+    child.unref();
+    return pid;
   }
-  const record = value as Partial<ProcessRecord> | null;
-  if (typeof record !== 'object' || record === null) return 'process.json is not an object';
-  if (!Number.isSafeInteger(record.pid) || (record.pid ?? 0) <= 0) return 'process.json: pid is not a process id';
-  if (typeof record.startedAt !== 'string') return 'process.json: startedAt is not a time';
-  const labels = record.labels as unknown;
-  if (typeof labels !== 'object' || labels === null || Object.values(labels).some((v) => typeof v !== 'string'))
-    return 'process.json: labels are not strings';
-  return record as ProcessRecord;
-}
-
-/** SIGTERM, then SIGKILL if tor has not exited after 5 s. */
-async function stopProcess(pid: number): Promise<void> {
-  const alive = (): boolean => {
-    try {
-      process.kill(pid, 0);
-      return !readText(`/proc/${pid}/stat`).split(') ')[1]?.startsWith('Z');
-    } catch {
-      return false;
-    }
-  };
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 50 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  if (alive()) process.kill(pid, 'SIGKILL');
-}
-
-function readText(file: string): string {
-  return readFileSync(file, 'utf8');
 }
