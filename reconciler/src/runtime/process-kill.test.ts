@@ -88,16 +88,18 @@ function torChildrenOf(parent: number): number[] {
  */
 async function applyKilled(ms: number | undefined): Promise<string> {
   const child = spawn(process.execPath, [TORFLEET_BIN, 'apply'], { env: cleanEnv(ENV), stdio: 'ignore' });
-  let exited = false;
-  const exit = new Promise((resolve) => child.once('exit', resolve)).then(() => (exited = true));
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const exit = new Promise((resolve) => child.once('exit', resolve));
   if (ms !== undefined) {
     await new Promise((resolve) => setTimeout(resolve, ms));
   } else {
-    while (!exited && torChildrenOf(child.pid ?? 0).length === 0) await new Promise((r) => setImmediate(r));
+    while (!exited() && torChildrenOf(child.pid ?? 0).length === 0) await new Promise((r) => setImmediate(r));
   }
-  const moment = exited ? 'after it ended' : ms === undefined ? 'as a tor started' : `after ${ms} `;
-  child.kill('SIGKILL');
-  await exit;
+  const moment = exited() ? 'after it ended' : ms === undefined ? 'as a tor started' : `after ${String(ms)} ms`;
+  if (!exited()) {
+    child.kill('SIGKILL');
+    await exit;
+  }
   return moment;
 }
 
