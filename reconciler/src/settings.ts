@@ -36,6 +36,10 @@ export interface Settings {
   readonly probeUrl: string;
   readonly probeIntervalMs: number;
   readonly probeTimeoutMs: number;
+  /** How long one runtime call may take (a Docker engine call, starting or stopping a tor); creates get twice this. */
+  readonly runtimeTimeoutMs: number;
+  /** How long a git command on the fleet repository may go without output before it is ended. */
+  readonly gitTimeoutMs: number;
 }
 
 export const DEFAULT_ONIONOO_URL = 'https://onionoo.torproject.org';
@@ -103,6 +107,8 @@ export function readSettings(env: Env): Settings {
     probeUrl,
     probeIntervalMs: parseDurationSetting('TORFLEET_PROBE_INTERVAL', get('TORFLEET_PROBE_INTERVAL') ?? '60s'),
     probeTimeoutMs: parseDurationSetting('TORFLEET_PROBE_TIMEOUT', get('TORFLEET_PROBE_TIMEOUT') ?? '15s'),
+    runtimeTimeoutMs: parseDurationSetting('TORFLEET_RUNTIME_TIMEOUT', get('TORFLEET_RUNTIME_TIMEOUT') ?? '30s'),
+    gitTimeoutMs: parseDurationSetting('TORFLEET_GIT_TIMEOUT', get('TORFLEET_GIT_TIMEOUT') ?? '60s'),
   };
 }
 

@@ -24,6 +24,7 @@ export function createFleetSource(context: CliContext): FleetSource {
     branch: settings.fleetBranch,
     filePath: settings.fleetPath,
     workDir: path.resolve(settings.stateDir, 'fleet-repo'),
+    timeoutMs: settings.gitTimeoutMs,
   });
 }
 
@@ -33,12 +34,14 @@ export function createRuntime(context: CliContext, docker: Docker): ProxyRuntime
       stateDir: path.resolve(context.settings.stateDir),
       instance: context.settings.instance,
       log: context.log,
+      timeoutMs: context.settings.runtimeTimeoutMs,
     });
   }
   return new DockerRuntime(docker, {
     stateDir: path.resolve(context.settings.stateDir),
     instance: context.settings.instance,
     log: context.log,
+    timeoutMs: context.settings.runtimeTimeoutMs,
   });
 }
 

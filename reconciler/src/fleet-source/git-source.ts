@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleGit } from 'simple-git';
+import { simpleGit, type SimpleGit } from 'simple-git';
 import { errorMessage, TorfleetError } from '../errors.js';
 import type { FleetDocument, FleetSource } from './fleet-source.js';
 
@@ -13,6 +13,8 @@ export interface GitSourceOptions {
   readonly filePath: string;
   /** Where torfleet keeps its own clone. */
   readonly workDir: string;
+  /** A git command that prints nothing for this long is ended (TORFLEET_GIT_TIMEOUT): a server that never answers. */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -22,26 +24,33 @@ export interface GitSourceOptions {
  */
 export function createGitSource(options: GitSourceOptions): FleetSource {
   const { repository, branch, filePath, workDir } = options;
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const fail = (what: string, error?: unknown): TorfleetError =>
     new TorfleetError('FLEET_UNREADABLE', 'waiting', `fleet repository ${repository}: ${what}`, { cause: error });
+  const gitIn = (dir: string): SimpleGit => simpleGit(dir, { timeout: { block: timeoutMs } });
+  /** simple-git's message for a command it ended after `timeout.block` ms without output. */
+  const why = (error: unknown): string =>
+    /block timeout reached/i.test(errorMessage(error))
+      ? `no answer within ${String(timeoutMs / 1000)} s (TORFLEET_GIT_TIMEOUT)`
+      : (errorMessage(error).split('\n')[0] ?? '');
   return {
     description: `git ${repository} branch ${branch}, ${filePath}`,
     async read(): Promise<FleetDocument> {
       if (!existsSync(path.join(workDir, 'HEAD'))) {
         await mkdir(workDir, { recursive: true });
-        await simpleGit(workDir)
+        await gitIn(workDir)
           .init(true)
           .catch((error: unknown) => {
             throw fail(`cannot create the clone in ${workDir}`, error);
           });
       }
-      const git = simpleGit(workDir);
+      const git = gitIn(workDir);
       const ref = `refs/torfleet/${branch}`;
       try {
         await git.fetch(repository, `+refs/heads/${branch}:${ref}`, ['--no-tags', '--depth=1']);
       } catch (error) {
         throw fail(
-          `cannot fetch branch ${branch} (${errorMessage(error).split('\n')[0] ?? ''}); check TORFLEET_FLEET_REPO and TORFLEET_FLEET_BRANCH`,
+          `cannot fetch branch ${branch} (${why(error)}); check TORFLEET_FLEET_REPO and TORFLEET_FLEET_BRANCH`,
           error,
         );
       }

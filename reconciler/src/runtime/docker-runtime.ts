@@ -3,6 +3,9 @@ import { errorMessage, TorfleetError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
+import { withDeadline } from './deadline.js';
+import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
+import { invalidLabel } from './label-check.js';
 import { mapContainer } from './map-container.js';
 import { ProxyFiles } from './proxy-files.js';
 import { LABEL, proxyLabels, type ProxyRuntime } from './proxy-runtime.js';
@@ -14,6 +17,8 @@ export interface DockerRuntimeOptions {
   readonly instance: string;
   readonly memoryLimitMb?: number;
   readonly log?: Logger;
+  /** How long one engine call may take (TORFLEET_RUNTIME_TIMEOUT); creating a container gets twice as long. */
+  readonly timeoutMs?: number;
 }
 
 /** The image's tor user (templates/Dockerfile, templates/build-tor-image.sh). */
@@ -34,6 +39,8 @@ export class DockerRuntime implements ProxyRuntime {
   readonly name = 'docker';
   private readonly files: ProxyFiles;
   private readonly log: Logger;
+  private readonly skipped: IgnoredObjects;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly docker: Docker,
@@ -41,16 +48,34 @@ export class DockerRuntime implements ProxyRuntime {
   ) {
     this.files = new ProxyFiles(options.stateDir, { uid: TOR_UID, gid: TOR_UID });
     this.log = options.log ?? silentLogger;
+    this.skipped = new IgnoredObjects(this.log, this.name);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   async list(): Promise<ObservedProxy[]> {
-    const containers = await this.call('list containers', () =>
+    const containers = await this.call('list containers', (abortSignal) =>
       this.docker.listContainers({
         all: true,
         filters: { label: [`${LABEL.managed}=true`, `${LABEL.instance}=${this.options.instance}`] },
+        abortSignal,
       }),
     );
-    return containers.flatMap((container) => mapContainer(container) ?? []);
+    const ignored: IgnoredObject[] = [];
+    const observed = containers.flatMap((container) => {
+      // Anyone with access to the engine can create a container with torfleet's labels.
+      const invalid = invalidLabel(container.Labels);
+      if (invalid) {
+        ignored.push({ id: container.Id, reason: invalid });
+        return [];
+      }
+      return mapContainer(container) ?? [];
+    });
+    this.skipped.record(ignored);
+    return observed;
+  }
+
+  ignored(): readonly IgnoredObject[] {
+    return this.skipped.current();
   }
 
   hostDataDirectory(proxy: string): string {
@@ -78,24 +103,28 @@ export class DockerRuntime implements ProxyRuntime {
     ];
     if (spec.tor.geoipFile) binds.push(`${spec.tor.geoipFile}:${CONTAINER_GEOIP}:ro`);
     const name = containerName(spec.name);
-    const container = await this.call(`create container ${name}`, () =>
-      this.docker.createContainer({
-        name,
-        Image: spec.tor.image,
-        Labels: proxyLabels(spec, this.options.instance, revision),
-        StopTimeout: 5,
-        HostConfig: {
-          NetworkMode: 'host',
-          RestartPolicy: { Name: 'unless-stopped' },
-          Memory: (this.options.memoryLimitMb ?? 256) * 1024 * 1024,
-          Init: true,
-          Binds: binds,
-        },
-      }),
+    const container = await this.call(
+      `create container ${name}`,
+      (abortSignal) =>
+        this.docker.createContainer({
+          abortSignal,
+          name,
+          Image: spec.tor.image,
+          Labels: proxyLabels(spec, this.options.instance, revision),
+          StopTimeout: 5,
+          HostConfig: {
+            NetworkMode: 'host',
+            RestartPolicy: { Name: 'unless-stopped' },
+            Memory: (this.options.memoryLimitMb ?? 256) * 1024 * 1024,
+            Init: true,
+            Binds: binds,
+          },
+        }),
+      2,
     );
-    await this.call(`start container ${name}`, () => container.start());
+    await this.call(`start container ${name}`, (abortSignal) => container.start({ abortSignal }));
     this.log.info('proxy container started', { proxy: spec.name, container: container.id, revision });
-    const info = await container.inspect();
+    const info = await this.call(`inspect container ${name}`, (abortSignal) => container.inspect({ abortSignal }));
     const observed = mapContainer({ Id: info.Id, Labels: info.Config.Labels, State: info.State.Status });
     if (!observed) throw new TorfleetError('RUNTIME', 'generic', `container ${name} lost its torfleet labels`);
     return { ...observed, startedAt: info.State.StartedAt };
@@ -105,20 +134,23 @@ export class DockerRuntime implements ProxyRuntime {
     const container = this.docker.getContainer(proxy.id);
     let labels: Record<string, string> | undefined;
     try {
-      labels = (await container.inspect()).Config.Labels;
+      labels = (await this.call(`inspect container ${proxy.id}`, (abortSignal) => container.inspect({ abortSignal })))
+        .Config.Labels;
     } catch (error) {
-      if (statusOf(error) !== 404) throw this.failure(`inspect container ${proxy.id}`, error);
+      if (statusOf(error) !== 404) throw error;
     }
     if (labels) {
-      if (labels[LABEL.managed] !== 'true') {
+      if (labels[LABEL.managed] !== 'true' || labels[LABEL.proxy] !== proxy.name) {
         throw new TorfleetError(
           'RUNTIME',
           'stalled',
-          `refusing to remove container ${proxy.id}: it is not labelled ${LABEL.managed}=true`,
+          `refusing to remove container ${proxy.id}: it is not labelled ${LABEL.managed}=true and ${LABEL.proxy}=${proxy.name}`,
         );
       }
-      await container.remove({ force: true }).catch((error: unknown) => {
-        if (statusOf(error) !== 404) throw this.failure(`remove container ${proxy.id}`, error);
+      await this.call(`remove container ${proxy.id}`, (abortSignal) =>
+        container.remove({ force: true, abortSignal }),
+      ).catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw error;
       });
       this.log.info('proxy container removed', { proxy: proxy.name, container: proxy.id });
     }
@@ -127,7 +159,7 @@ export class DockerRuntime implements ProxyRuntime {
 
   private async requireImage(image: string): Promise<void> {
     try {
-      await this.docker.getImage(image).inspect();
+      await this.call(`inspect image ${image}`, (abortSignal) => this.inspectImage(image, abortSignal));
     } catch (error) {
       if (statusOf(error) === 404) {
         throw new TorfleetError(
@@ -136,15 +168,45 @@ export class DockerRuntime implements ProxyRuntime {
           `the tor image ${image} is not on this Docker engine; build it with "make image" (no registry needed) or docker pull it`,
         );
       }
-      throw this.failure(`inspect image ${image}`, error);
+      throw error;
     }
   }
 
-  private async call<T>(what: string, action: () => Promise<T>): Promise<T> {
+  /** GET /images/NAME/json, as dockerode's image.inspect() does, but abortable (that one ignores a signal). */
+  private inspectImage(image: string, abortSignal: AbortSignal): Promise<unknown> {
+    const options = {
+      path: `/images/${image}/json`,
+      method: 'GET',
+      abortSignal,
+      statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
+    };
+    return new Promise((resolve, reject) => {
+      this.docker.modem.dial(options, (error, data) => {
+        if (error) reject(error);
+        else resolve(data);
+      });
+    });
+  }
+
+  /**
+   * One engine call with a deadline (an engine that accepts and never answers must not hang a pass):
+   * its failure becomes a typed RUNTIME error; the Docker status code stays on `cause`.
+   */
+  private async call<T>(what: string, action: (signal: AbortSignal) => Promise<T>, slowness = 1): Promise<T> {
+    const ms = this.timeoutMs * slowness;
     try {
-      return await action();
+      return await withDeadline(
+        ms,
+        () =>
+          new TorfleetError(
+            'RUNTIME',
+            'waiting',
+            `docker: no answer to "${what}" from ${engineAddress(this.docker)} within ${String(ms / 1000)} s; check that the Docker engine is running and responsive (or raise TORFLEET_RUNTIME_TIMEOUT)`,
+          ),
+        action,
+      );
     } catch (error) {
-      throw this.failure(what, error);
+      throw error instanceof TorfleetError ? error : this.failure(what, error);
     }
   }
 
@@ -161,6 +223,15 @@ export class DockerRuntime implements ProxyRuntime {
   }
 }
 
+/** The HTTP status of a Docker error, also when it is the cause of a TorfleetError. */
 function statusOf(error: unknown): number | undefined {
+  if (error instanceof TorfleetError) return statusOf(error.cause);
   return typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : undefined;
+}
+
+/** The engine's socket or address, for messages. */
+export function engineAddress(docker: Docker): string {
+  const modem = docker.modem as unknown as { socketPath?: string; host?: string; port?: number | string };
+  if (modem.socketPath) return `unix://${modem.socketPath}`;
+  return `tcp://${modem.host ?? 'localhost'}:${String(modem.port ?? 2375)}`;
 }

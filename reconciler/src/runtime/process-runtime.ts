@@ -1,61 +1,92 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TorfleetError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
+import { withDeadline } from './deadline.js';
+import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
+import { invalidLabel } from './label-check.js';
 import { mapContainer } from './map-container.js';
+import { readRecord, writeRecord, type ProcessRecord } from './process-record.js';
 import { ProxyFiles } from './proxy-files.js';
+import { PROXY_NAME, type ProxyPaths } from './proxy-paths.js';
 import { LABEL, proxyLabels, type ProxyRuntime } from './proxy-runtime.js';
+import { lockHolder, stopProcess, torsByTorrc, torsUsing } from './tor-processes.js';
 
 export interface ProcessRuntimeOptions {
   readonly stateDir: string;
   readonly instance: string;
   readonly torBinary?: string;
   readonly log?: Logger;
-}
-
-/** What a proxy's directory records about its tor process: the same labels a container carries. */
-interface ProcessRecord {
-  readonly pid: number;
-  readonly startedAt: string;
-  readonly labels: Readonly<Record<string, string>>;
+  /** How long starting or stopping one tor may take (TORFLEET_RUNTIME_TIMEOUT). */
+  readonly timeoutMs?: number;
 }
 
 /**
  * Proxies as tor processes started directly, for machines without a Docker engine. Each runs detached
  * (it outlives the reconciler) from `<stateDir>/proxies/<name>/torrc`; `process.json` beside it records
- * its pid and labels, so a restarted reconciler adopts it. A pid is trusted only while /proc says it is
- * still tor reading that torrc: a reused pid is never signalled.
+ * its pid and labels, so a restarted reconciler adopts it. Invariant: at most one tor runs per torrc.
+ * The tor of a proxy is found from /proc by its torrc, never by a recorded pid alone, so a reused pid is
+ * never adopted or signalled, and a tor started just before a kill -9 (its pid not yet recorded) is
+ * adopted, or stopped before another is started in its data directory.
  */
 export class ProcessRuntime implements ProxyRuntime {
   readonly name = 'process';
   private readonly files: ProxyFiles;
   private readonly log: Logger;
+  private readonly skipped: IgnoredObjects;
+  private readonly timeoutMs: number;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     this.files = new ProxyFiles(options.stateDir, null);
     this.log = options.log ?? silentLogger;
+    this.skipped = new IgnoredObjects(this.log, this.name);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   async list(): Promise<ObservedProxy[]> {
     const root = path.join(this.options.stateDir, 'proxies');
     if (!existsSync(root)) return [];
+    const tors = torsByTorrc();
     const observed: ObservedProxy[] = [];
+    const ignored: IgnoredObject[] = [];
     for (const name of await readdir(root)) {
-      const record = await this.record(name);
-      if (!record || record.labels[LABEL.instance] !== this.options.instance) continue;
-      const alive = this.isOurTor(name, record.pid);
+      const where = path.join(root, name);
+      const record = await readRecord(path.join(where, 'process.json'));
+      if (typeof record === 'string') {
+        ignored.push({ id: where, reason: record });
+        continue;
+      }
+      if (!record) {
+        if (!PROXY_NAME.test(name)) ignored.push({ id: where, reason: 'not a proxy directory (POOL-INDEX)' });
+        continue;
+      }
+      if (record.labels[LABEL.instance] !== this.options.instance) continue;
+      const invalid =
+        invalidLabel(record.labels) ??
+        (record.labels[LABEL.proxy] === name ? undefined : `${LABEL.proxy} does not name its directory ${name}`);
+      if (invalid) {
+        ignored.push({ id: where, reason: `process.json: ${invalid}` });
+        continue;
+      }
+      const paths = this.files.paths(name);
+      const pid = await this.adopt(paths, record, tors.get(paths.torrcFile) ?? []);
       const proxy = mapContainer({
-        Id: `process:${record.pid}`,
+        Id: `process:${pid ?? record.pid ?? 'none'}`,
         Labels: record.labels,
-        State: alive ? 'running' : 'exited',
+        State: pid === undefined ? 'exited' : 'running',
       });
       if (proxy) observed.push({ ...proxy, startedAt: record.startedAt });
     }
+    this.skipped.record(ignored);
     return observed;
+  }
+
+  ignored(): readonly IgnoredObject[] {
+    return this.skipped.current();
   }
 
   hostDataDirectory(proxy: string): string {
@@ -75,99 +106,95 @@ export class ProcessRuntime implements ProxyRuntime {
   }
 
   async create(spec: ProxySpec, torrc: string, revision: string): Promise<ObservedProxy> {
+    const paths = this.files.paths(spec.name);
     await this.files.prepare(spec.name, torrc);
-    const logFile = openSync(path.join(this.files.dir(spec.name), 'tor.log'), 'a');
-    const child = spawn(
-      this.options.torBinary ?? 'tor',
-      ['-f', this.files.torrcFile(spec.name), '--defaults-torrc', '/dev/null'],
-      {
-        detached: true,
-        stdio: ['ignore', logFile, logFile],
-      },
-    );
-    closeSync(logFile);
-    const pid = await new Promise<number>((resolve, reject) => {
-      child.once('error', (error) => {
-        reject(
-          new TorfleetError(
-            'RUNTIME',
-            'stalled',
-            `cannot start tor for ${spec.name}; is tor installed (apt-get install tor)?`,
-            { cause: error },
-          ),
-        );
-      });
-      child.once('spawn', () => {
-        resolve(child.pid ?? 0);
-      });
-    });
-    child.unref();
-    const record: ProcessRecord = {
-      pid,
-      startedAt: new Date().toISOString(),
-      labels: proxyLabels(spec, this.options.instance, revision),
-    };
-    await writeFile(this.recordFile(spec.name), `${JSON.stringify(record, null, 2)}\n`);
+    // A tor left by a reconciler killed before it recorded it holds the data directory lock: a second tor
+    // would exit at once ("another Tor process is running with the same data directory").
+    await this.stopTors(spec.name, paths, 'stopped a tor of this proxy that torfleet had not recorded');
+    const labels = proxyLabels(spec, this.options.instance, revision);
+    const startedAt = new Date().toISOString();
+    await writeRecord(paths.recordFile, { pid: null, startedAt, labels });
+    const pid = await this.start(spec.name, paths);
+    await writeRecord(paths.recordFile, { pid, startedAt, labels });
     this.log.info('proxy process started', { proxy: spec.name, pid, revision });
-    const observed = mapContainer({ Id: `process:${pid}`, Labels: record.labels, State: 'running' });
+    const observed = mapContainer({ Id: `process:${pid}`, Labels: labels, State: 'running' });
     if (!observed)
       throw new TorfleetError('RUNTIME', 'generic', `proxy ${spec.name}: its process record is incomplete`);
-    return { ...observed, startedAt: record.startedAt };
+    return { ...observed, startedAt };
   }
 
   async remove(proxy: ObservedProxy, { forget }: { forget: boolean }): Promise<void> {
-    const record = await this.record(proxy.name);
-    if (record && `process:${record.pid}` === proxy.id && this.isOurTor(proxy.name, record.pid)) {
-      await stopProcess(record.pid);
-      this.log.info('proxy process stopped', { proxy: proxy.name, pid: record.pid });
-    }
+    const paths = this.files.paths(proxy.name);
+    await this.stopTors(proxy.name, paths, 'proxy process stopped');
     if (forget) await this.files.forget(proxy.name);
-    else await rm(this.recordFile(proxy.name), { force: true });
+    else await rm(paths.recordFile, { force: true });
   }
 
-  private recordFile(name: string): string {
-    return path.join(this.files.dir(name), 'process.json');
+  /**
+   * The pid of the proxy's tor among the live processes started with its torrc: the one holding its data
+   * directory lock, else the recorded one, else the oldest. A pid that differs from the record is written
+   * back (adopted): the reconciler that started it was killed before it could record it.
+   */
+  private async adopt(paths: ProxyPaths, record: ProcessRecord, pids: readonly number[]): Promise<number | undefined> {
+    if (pids.length === 0) return undefined;
+    const recorded = record.pid !== null && pids.includes(record.pid) ? record.pid : undefined;
+    const pid =
+      (pids.length > 1 ? lockHolder(path.join(paths.dataDir, 'lock'), pids) : undefined) ?? recorded ?? pids[0];
+    if (pid !== undefined && pid !== record.pid) {
+      await writeRecord(paths.recordFile, { ...record, pid });
+      this.log.warn('adopted a running tor that torfleet had not recorded', {
+        proxy: record.labels[LABEL.proxy],
+        pid,
+      });
+    }
+    return pid;
   }
 
-  private async record(name: string): Promise<ProcessRecord | undefined> {
-    try {
-      return JSON.parse(await readFile(this.recordFile(name), 'utf8')) as ProcessRecord;
-    } catch {
-      return undefined;
+  /** Stops every tor started with the proxy's torrc (recorded or not), waiting until each is gone. */
+  private async stopTors(name: string, paths: ProxyPaths, message: string): Promise<void> {
+    for (const pid of torsUsing(paths.torrcFile)) {
+      await stopProcess(pid, this.timeoutMs / 2);
+      this.log.info(message, { proxy: name, pid });
     }
   }
 
-  /** True when `pid` is alive and is tor started with this proxy's torrc (not a reused pid). */
-  private isOurTor(name: string, pid: number): boolean {
-    try {
-      const argv = readText(`/proc/${pid}/cmdline`).split('\0');
-      const state = readText(`/proc/${pid}/stat`).split(') ')[1]?.[0];
-      return state !== 'Z' && argv.includes(this.files.torrcFile(name));
-    } catch {
-      return false;
-    }
+  private async start(name: string, paths: ProxyPaths): Promise<number> {
+    const logFile = openSync(path.join(paths.dir, 'tor.log'), 'a');
+    const binary = this.options.torBinary ?? 'tor';
+    const child = spawn(binary, ['-f', paths.torrcFile, '--defaults-torrc', '/dev/null'], {
+      detached: true,
+      stdio: ['ignore', logFile, logFile],
+    });
+    closeSync(logFile);
+    const pid = await withDeadline(
+      this.timeoutMs,
+      () =>
+        new TorfleetError(
+          'RUNTIME',
+          'waiting',
+          `starting tor for ${name} did not finish within ${String(this.timeoutMs / 1000)} s; check the machine's load (TORFLEET_RUNTIME_TIMEOUT)`,
+        ),
+      () =>
+        new Promise<number>((resolve, reject) => {
+          child.once('error', (error) => {
+            reject(
+              new TorfleetError(
+                'RUNTIME',
+                'stalled',
+                `cannot start tor for ${name}; is ${binary} installed (apt-get install tor)?`,
+                { cause: error },
+              ),
+            );
+          });
+          child.once('spawn', () => {
+            resolve(child.pid ?? 0);
+          });
+        }),
+    ).catch((error: unknown) => {
+      child.kill('SIGKILL'); // a tor that starts after its deadline would run unrecorded
+      throw error;
+    });
+    child.unref();
+    return pid;
   }
-}
-
-/** SIGTERM, then SIGKILL if tor has not exited after 5 s. */
-async function stopProcess(pid: number): Promise<void> {
-  const alive = (): boolean => {
-    try {
-      process.kill(pid, 0);
-      return !readText(`/proc/${pid}/stat`).split(') ')[1]?.startsWith('Z');
-    } catch {
-      return false;
-    }
-  };
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 50 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  if (alive()) process.kill(pid, 'SIGKILL');
-}
-
-function readText(file: string): string {
-  return readFileSync(file, 'utf8');
 }

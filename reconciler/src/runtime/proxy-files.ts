@@ -1,10 +1,13 @@
-import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { chown, lstat, mkdir, rm } from 'node:fs/promises';
+import { TorfleetError } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { proxyPaths, type ProxyPaths } from './proxy-paths.js';
 
 /**
  * A proxy's files on the host: `<stateDir>/proxies/<name>/torrc` and its tor data directory
  * `<stateDir>/proxies/<name>/data`, which outlives container replacement (tor keeps its guards and
- * cached directory there) and is deleted only when the proxy leaves the fleet.
+ * cached directory there) and is deleted only when the proxy leaves the fleet. Every path comes from
+ * proxyPaths (a checked name, inside the state dir); a proxy directory that is a symlink is refused.
  */
 export class ProxyFiles {
   constructor(
@@ -13,26 +16,46 @@ export class ProxyFiles {
     private readonly owner: { uid: number; gid: number } | null,
   ) {}
 
+  paths(name: string): ProxyPaths {
+    return proxyPaths(this.stateDir, name);
+  }
+
   dir(name: string): string {
-    return path.join(this.stateDir, 'proxies', name);
+    return this.paths(name).dir;
   }
 
   torrcFile(name: string): string {
-    return path.join(this.dir(name), 'torrc');
+    return this.paths(name).torrcFile;
   }
 
   dataDir(name: string): string {
-    return path.join(this.dir(name), 'data');
+    return this.paths(name).dataDir;
   }
 
   /** Writes the torrc (world-readable: tor runs as another user) and makes sure the data directory exists. */
   async prepare(name: string, torrc: string): Promise<void> {
-    await mkdir(this.dataDir(name), { recursive: true, mode: 0o700 });
-    if (this.owner) await chown(this.dataDir(name), this.owner.uid, this.owner.gid);
-    await writeFile(this.torrcFile(name), torrc, { mode: 0o644 });
+    const paths = this.paths(name);
+    await refuseSymlink(paths.dir);
+    await mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
+    if (this.owner) await chown(paths.dataDir, this.owner.uid, this.owner.gid);
+    await writeFileAtomic(paths.torrcFile, torrc, 0o644);
   }
 
   async forget(name: string): Promise<void> {
-    await rm(this.dir(name), { recursive: true, force: true });
+    const { dir } = this.paths(name);
+    await refuseSymlink(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A proxy directory replaced by a symlink would point writes and deletions anywhere. */
+async function refuseSymlink(dir: string): Promise<void> {
+  const stat = await lstat(dir).catch(() => undefined);
+  if (stat && !stat.isDirectory()) {
+    throw new TorfleetError(
+      'RUNTIME',
+      'stalled',
+      `refusing to use ${dir}: it is not a plain directory (a symlink?); remove it so torfleet can recreate it`,
+    );
   }
 }

@@ -1,5 +1,8 @@
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
+import type { IgnoredObject } from './ignored-objects.js';
+
+export type { IgnoredObject } from './ignored-objects.js';
 
 /** Labels on every container torfleet creates; torfleet never touches one without `torfleet.managed=true`. */
 export const LABEL = {
@@ -19,6 +22,11 @@ export interface ProxyRuntime {
   readonly name: 'docker' | 'process';
   /** Every proxy torfleet manages here, in any state. */
   list(): Promise<ObservedProxy[]>;
+  /**
+   * What the latest list() skipped: objects with torfleet's labels (or a proxy directory's record) that are
+   * invalid, such as a proxy name that is not POOL-INDEX. Never touched; each is logged once as a warning.
+   */
+  ignored(): readonly IgnoredObject[];
   /** The proxy's tor data directory on this host: its ControlSocket and cookie are there (see torHealth). */
   hostDataDirectory(proxy: string): string;
   /** Paths as tor will see them, for rendering the proxy's torrc. */
