@@ -30,7 +30,7 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
     quarantineMs: 30 * 60_000,
     now: context.now,
   });
-  deps = { ...deps, excludedExits: () => prober.quarantined() };
+  deps = { ...deps, avoidedExits: () => prober.quarantined() };
   const pass: PassFunction = async (onRevision) => {
     const done = await reconcilePass(deps, onRevision);
     fleet = done.fleet;
