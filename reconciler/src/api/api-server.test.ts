@@ -77,7 +77,16 @@ const source: ApiSource = {
   nodeStats: () => STATS,
   egress: (proxy) =>
     proxy === 'us-0'
-      ? { result: 'ok', address: '198.51.100.1', checkedAt: '2026-11-22T00:10:00.000Z', message: '' }
+      ? {
+          result: 'ok',
+          address: '198.51.100.1',
+          checkedAt: '2026-11-22T00:10:00.000Z',
+          message: '',
+          healthy: true,
+          consecutiveFailures: 0,
+          nextCheckAt: '2026-11-22T00:11:00.000Z',
+          diagnosis: null,
+        }
       : null,
   quarantinedExits: () => 0,
 };
@@ -131,7 +140,16 @@ describe('the read-only API', () => {
       containerId: 'c0',
       specHash: plan.changes[0]?.after?.specHash,
       since: '2026-11-22T00:00:00.000Z',
-      egress: { result: 'ok', address: '198.51.100.1', checkedAt: '2026-11-22T00:10:00.000Z', message: '' },
+      egress: {
+        result: 'ok',
+        address: '198.51.100.1',
+        checkedAt: '2026-11-22T00:10:00.000Z',
+        message: '',
+        healthy: true,
+        consecutiveFailures: 0,
+        nextCheckAt: '2026-11-22T00:11:00.000Z',
+        diagnosis: null,
+      },
     });
     assert.deepEqual(
       proxies.map((p) => [p.name, p.state, p.containerId]),

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { createApiServer } from '../api/api-server.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { Fleet } from '../fleet/fleet-types.js';
+import { describeBootstrap, diagnoseTor } from '../probe/egress-diagnosis.js';
 import { EgressProber } from '../probe/egress-probe.js';
 import { createNodeSource } from '../nodes/create-node-source.js';
 import { refreshNodes } from '../nodes/refresh-nodes.js';
@@ -26,11 +27,13 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
   const prober = new EgressProber({
     url: settings.probeUrl,
     timeoutMs: settings.probeTimeoutMs,
+    intervalMs: settings.probeIntervalMs,
     failuresToQuarantine: 2,
     quarantineMs: 30 * 60_000,
+    diagnose: (spec) => diagnoseTor(deps.runtime.hostDataDirectory(spec.name)),
     now: context.now,
   });
-  deps = { ...deps, excludedExits: () => prober.quarantined() };
+  deps = { ...deps, avoidedExits: () => prober.quarantined() };
   const pass: PassFunction = async (onRevision) => {
     const done = await reconcilePass(deps, onRevision);
     fleet = done.fleet;
@@ -99,10 +102,11 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
       controller.enqueue('resync');
     }),
   );
-  // Egress checks through every running proxy (not with DisableNetwork: such proxies carry no traffic).
+  // Egress checks through every running proxy (not with DisableNetwork: such proxies carry no traffic), each
+  // when due: every probe interval, sooner (backoff) after a failure.
   let probing = false;
   stops.push(
-    every(settings.probeIntervalMs, () => {
+    every(prober.tickMs, () => {
       const plan = controller.lastPlan();
       if (probing || !plan || fleet?.tor.disableNetwork !== false) return;
       probing = true;
@@ -111,14 +115,23 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
         .then(async (observed) => {
           const running = new Set(observed.filter((p) => p.state === 'running').map((p) => p.name));
           const specs = plan.changes.flatMap((c) => (c.after && running.has(c.proxy) ? [c.after] : []));
-          const quarantined = await prober.probe(specs);
-          for (const spec of specs) {
-            const check = prober.check(spec.name);
-            if (check) api.metrics.observeEgress(check.result);
-            if (check && check.result !== 'ok')
-              log.warn('egress check', { proxy: spec.name, result: check.result, message: check.message });
+          const { checked, quarantineChanged } = await prober.probe(specs);
+          for (const { proxy, check } of checked) {
+            api.metrics.observeEgress(check.result);
+            if (check.result !== 'ok')
+              log.warn('egress check', {
+                proxy,
+                result: check.result,
+                message: check.message,
+                consecutiveFailures: check.consecutiveFailures,
+                nextCheckAt: check.nextCheckAt,
+                ...(check.diagnosis && {
+                  bootstrap: describeBootstrap(check.diagnosis),
+                  torLog: check.diagnosis.logTail,
+                }),
+              });
           }
-          if (quarantined) controller.enqueue('egress check failed');
+          if (quarantineChanged) controller.enqueue('egress check changed an exit quarantine');
         })
         .catch((error: unknown) => {
           log.warn('egress checks failed', { error: errorMessage(error) });

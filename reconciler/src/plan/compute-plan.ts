@@ -21,6 +21,11 @@ export interface PlanInput {
   readonly observed: readonly ObservedProxy[];
   /** A digest of what else shapes every container (torrc template, runtime options): a change replaces them all. */
   readonly containerShape: string;
+  /**
+   * Exits the egress probe saw fail (fingerprints): kept as candidates of last resort. A proxy on one moves
+   * only when another eligible exit is free; otherwise it keeps it (never deleted, never a shortfall for it).
+   */
+  readonly avoidedExits?: ReadonlySet<string>;
 }
 
 /**
@@ -29,7 +34,8 @@ export interface PlanInput {
  */
 export function computePlan(input: PlanInput): Plan {
   const { primary, duplicates } = pickPrimaries(input.observed);
-  const assignments = assignExits(input.fleet.pools, input.exits, primary);
+  const avoided = input.avoidedExits ?? new Set<string>();
+  const assignments = assignExits(input.fleet.pools, input.exits, primary, avoided);
   const eligible = new Set(input.exits.map((exit) => exit.fingerprint));
   const changes: PlannedChange[] = [];
   const wanted = new Set<string>();
@@ -54,7 +60,7 @@ export function computePlan(input: PlanInput): Plan {
         continue;
       }
       const after = buildSpec(pool, index, exits, input.fleet.tor, digest);
-      changes.push(changeFor(name, pool.name, before, after, eligible));
+      changes.push(changeFor(name, pool.name, before, after, eligible, avoided));
     }
   }
   const deletions: PlannedChange[] = [];
@@ -78,6 +84,7 @@ function changeFor(
   before: ObservedProxy | null,
   after: ProxySpec,
   eligible: ReadonlySet<string>,
+  avoided: ReadonlySet<string>,
 ): PlannedChange {
   if (!before) return { action: 'create', proxy: name, pool, reason: 'new', before, after };
   let reason: ChangeReason;
@@ -86,6 +93,11 @@ function changeFor(
     reason = 'container_dead';
   } else if (before.exitFingerprints.some((fingerprint) => !eligible.has(fingerprint))) {
     reason = 'exit_gone';
+  } else if (
+    !sameMembers(before.exitFingerprints, after.exits.fingerprints) &&
+    before.exitFingerprints.some((fingerprint) => avoided.has(fingerprint))
+  ) {
+    reason = 'exit_failing';
   } else if (!sameMembers(before.exitFingerprints, after.exits.fingerprints)) {
     reason = after.mode === 'flexible' ? 'exits_changed' : 'exit_gone';
   } else {

@@ -56,10 +56,11 @@ export type ChangeReason =
   | 'spec_changed' // the container's spec hash differs (fleet file, tor settings, template)
   | 'exit_gone' // a pinned exit left the eligible set; re-pinned
   | 'exits_changed' // a flexible proxy's /16 group gained or lost exits
+  | 'exit_failing' // its exit failed egress checks and another eligible exit was free; re-pinned
   | 'container_dead' // the container is not running
   | 'removed_from_fleet' // no longer wanted (pool removed or scaled down)
   | 'duplicate' // a second container for the same proxy
-  | 'no_eligible_exit'; // its exit is gone and no other eligible exit is free
+  | 'no_eligible_exit'; // its exit left the eligible set and no other eligible exit is free
 
 export interface PlannedChange {
   readonly action: PlanAction;

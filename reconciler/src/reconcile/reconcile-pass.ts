@@ -5,7 +5,6 @@ import type { Fleet } from '../fleet/fleet-types.js';
 import { parseFleet } from '../fleet/load-fleet.js';
 import type { FleetSource } from '../fleet-source/fleet-source.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { EligibleExit } from '../nodes/eligible-exit.js';
 import type { NodeStore } from '../nodes/node-store.js';
 import { computePlan } from '../plan/compute-plan.js';
 import type { Plan, ProxySpec } from '../plan/plan-types.js';
@@ -23,8 +22,8 @@ export interface PassDependencies {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log?: Logger;
   readonly torBinary?: string;
-  /** Exits set aside for now (the egress probe saw them fail): planned as if they had left. */
-  readonly excludedExits?: () => ReadonlySet<string>;
+  /** Exits the egress probe saw fail: candidates of last resort (see PlanInput.avoidedExits), never removed. */
+  readonly avoidedExits?: () => ReadonlySet<string>;
 }
 
 export interface PlannedPass {
@@ -48,7 +47,8 @@ export async function planPass(deps: PassDependencies, onRevision?: (revision: s
   const plan = computePlan({
     fleet,
     revision: document.revision,
-    exits: withoutExcluded(deps.store.allEligibleExits(), deps.excludedExits?.()),
+    exits: deps.store.allEligibleExits(),
+    avoidedExits: deps.avoidedExits?.(),
     observed: await deps.runtime.list(),
     containerShape: containerShape(deps),
   });
@@ -76,8 +76,4 @@ export async function reconcilePass(
 /** Everything besides a proxy's own spec that shapes its container: a change replaces every proxy. */
 function containerShape(deps: PassDependencies): string {
   return specHashOf({ template: deps.template, runtime: deps.runtime.name, torrc: DEFAULT_TORRC_OPTIONS });
-}
-
-function withoutExcluded(exits: EligibleExit[], excluded: ReadonlySet<string> | undefined): EligibleExit[] {
-  return excluded && excluded.size > 0 ? exits.filter((exit) => !excluded.has(exit.fingerprint)) : exits;
 }

@@ -8,6 +8,10 @@ export interface TorHealth {
   /** 0-100, from `status/bootstrap-phase`. */
   readonly bootstrapProgress: number;
   readonly bootstrapSummary: string;
+  /** The bootstrap phase's tag (`loading_descriptors`, `conn_done`, `done` ...). */
+  readonly bootstrapTag: string;
+  /** tor's own words when bootstrapping hit a problem (`WARNING=` / `REASON=` of the phase), or null. */
+  readonly bootstrapProblem: string | null;
   readonly circuitEstablished: boolean;
   /** False while DisableNetwork 1 (or the network is disabled by tor itself). */
   readonly networkEnabled: boolean;
@@ -35,9 +39,13 @@ export async function torHealth(dataDirectory: string, timeoutMs = 2000): Promis
   const value = (key: string): string =>
     replies.find((line) => line.startsWith(`250-${key}=`))?.slice(key.length + 5) ?? '';
   const phase = value('status/bootstrap-phase');
+  const warning = /WARNING="([^"]*)"/.exec(phase)?.[1];
+  const reason = /REASON=(\S+)/.exec(phase)?.[1];
   return {
     bootstrapProgress: Number(/PROGRESS=(\d+)/.exec(phase)?.[1] ?? 0),
     bootstrapSummary: /SUMMARY="([^"]*)"/.exec(phase)?.[1] ?? '',
+    bootstrapTag: /TAG=(\S+)/.exec(phase)?.[1] ?? '',
+    bootstrapProblem: warning === undefined ? null : reason === undefined ? warning : `${warning} (${reason})`,
     circuitEstablished: value('status/circuit-established') === '1',
     networkEnabled: value('network-liveness') === 'up',
   };

@@ -171,23 +171,41 @@ export async function startPrivateTorNetwork(
     },
   };
   try {
-    // The network is up when the consensus lists both exits as running exits.
+    // The network is up when the authorities' consensus lists both exits as running exits, AND each exit holds
+    // such a consensus itself: an exit still on an older consensus (one without exits) answers a client's
+    // first streams with END "misc error" for a few seconds ("Have tried resolving or connecting to address
+    // at 3 different places. Giving up."), which made a proxy started at once fail its first checks.
     await waitFor(
-      'a consensus with both exits',
+      'a consensus with both exits, at the authorities and at each exit',
       async () => {
         const text = await fetch(consensusUrl).then(
           (r) => (r.ok ? r.text() : ''),
           () => '',
         );
-        return exitFingerprints.every((fp) => fp && consensusHasExit(text, fp)) ? true : undefined;
+        const listsBoth = (consensus: string): boolean =>
+          exitFingerprints.every((fp) => fp && consensusHasExit(consensus, fp));
+        return listsBoth(text) && ['exitus', 'exitde'].every((exit) => cachedConsensuses(dir, exit).some(listsBoth))
+          ? true
+          : undefined;
       },
-      90_000,
+      120_000,
     );
   } catch (error) {
     await network.stop();
     throw error;
   }
   return network;
+}
+
+/** The consensuses a relay holds (each flavour it cached); none before it has one. */
+function cachedConsensuses(dir: string, node: string): string[] {
+  return ['cached-microdesc-consensus', 'cached-consensus'].flatMap((file) => {
+    try {
+      return [readFileSync(path.join(dir, node, file), 'utf8')];
+    } catch {
+      return []; // not cached yet
+    }
+  });
 }
 
 function consensusHasExit(text: string, fingerprint: string): boolean {

@@ -1,0 +1,42 @@
+import { errorMessage } from '../errors.js';
+import { torHealth, type TorHealth } from '../tor-control/control-client.js';
+import { torLogTail } from '../tor-control/tor-log.js';
+
+/** What a proxy's tor said of itself when its egress check did not pass: shown with the check, bounded. */
+export interface EgressDiagnosis {
+  /** Its bootstrap state through the ControlSocket, or null when that could not be read. */
+  readonly bootstrap: TorHealth | null;
+  /** Why the ControlSocket could not be read (tor not started yet, ...), or null. */
+  readonly bootstrapError: string | null;
+  /** The last lines of its tor log (at most 20, control characters escaped). */
+  readonly logTail: readonly string[];
+}
+
+/** Reads a proxy's diagnosis from its tor data directory (a host path for both runtimes); never throws. */
+export async function diagnoseTor(dataDirectory: string): Promise<EgressDiagnosis> {
+  const [bootstrap, logTail] = await Promise.all([
+    torHealth(dataDirectory).then(
+      (health) => ({ health, error: null }),
+      (error: unknown) => ({ health: null, error: errorMessage(error) }),
+    ),
+    torLogTail(dataDirectory).catch((error: unknown) => [`(the tor log cannot be read: ${errorMessage(error)})`]),
+  ]);
+  return { bootstrap: bootstrap.health, bootstrapError: bootstrap.error, logTail };
+}
+
+/**
+ * Whether a failed check says something about the exit: only a tor that has finished bootstrapping could
+ * have built a circuit to it. A tor still bootstrapping (or not answering on its ControlSocket) is unhealthy
+ * itself; setting its exit aside would not help it. Without a diagnosis the failure is the exit's.
+ */
+export function blamesExit(diagnosis: EgressDiagnosis | null): boolean {
+  return diagnosis === null || diagnosis.bootstrap?.bootstrapProgress === 100;
+}
+
+/** One line for logs and messages: `bootstrapped 50% (loading_descriptors: Loading relay descriptors)`. */
+export function describeBootstrap(diagnosis: EgressDiagnosis): string {
+  const b = diagnosis.bootstrap;
+  if (!b) return `bootstrap state unknown: ${diagnosis.bootstrapError ?? 'no answer'}`;
+  const problem = b.bootstrapProblem ? `; problem: ${b.bootstrapProblem}` : '';
+  return `bootstrapped ${b.bootstrapProgress}% (${b.bootstrapTag}: ${b.bootstrapSummary})${problem}`;
+}
