@@ -105,11 +105,11 @@ describe('torfleet nodes refuses a TORFLEET_DB it cannot use, before creating an
   const CASES: readonly [string, RegExp][] = [
     [
       '/proc/torfleet/nodes.db',
-      /^torfleet: the node database \/proc\/torfleet\/nodes\.db \(TORFLEET_DB\) is under \/proc/,
+      /^torfleet: TORFLEET_DB \/proc\/torfleet\/nodes\.db: it is under \/proc, \/sys or \/dev/,
     ],
-    ['/sys/torfleet.db', /^torfleet: the node database \/sys\/torfleet\.db \(TORFLEET_DB\) is under \/sys/],
-    ['/dev/null', /^torfleet: the node database \/dev\/null \(TORFLEET_DB\) is under \/dev/],
-    [dir, /is a directory; point TORFLEET_DB at a file/],
+    ['/sys/torfleet.db', /^torfleet: TORFLEET_DB \/sys\/torfleet\.db: it is under \/proc, \/sys or \/dev/],
+    ['/dev/null', /^torfleet: TORFLEET_DB \/dev\/null: it is under \/proc, \/sys or \/dev/],
+    [dir, /it exists and is a directory; set TORFLEET_DB to a file path/],
   ];
   for (const [file, message] of CASES) {
     test(file, async () => {

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, realpathSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { TorfleetError } from '../errors.js';
+import { assertUsableDbPath } from '../fs/usable-db-path.js';
 import type { Logger } from '../logger.js';
 import { MIGRATIONS } from './store-migrations.js';
 
@@ -18,54 +19,6 @@ export class DamagedDatabaseError extends Error {
   constructor(readonly problem: string) {
     super(problem);
     this.name = 'DamagedDatabaseError';
-  }
-}
-
-/** Where TORFLEET_DB must not point: kernel and device file systems (writes there hang or spin, never persist). */
-const SPECIAL_ROOTS = ['/proc', '/sys', '/dev'];
-
-/**
- * Refuses a database path under /proc, /sys or /dev (also through symlinks), or one that exists and is not a
- * regular file. Runs before anything is created: Node's recursive mkdir spins forever under /proc.
- */
-export function checkDatabasePath(file: string): void {
-  const absolute = path.resolve(file);
-  const real = realpathOfExisting(absolute);
-  for (const candidate of new Set([absolute, real])) {
-    const root = SPECIAL_ROOTS.find((r) => candidate === r || candidate.startsWith(`${r}/`));
-    if (root !== undefined) {
-      throw new TorfleetError(
-        'NODE_DB',
-        'stalled',
-        `the node database ${file} (TORFLEET_DB) is under ${root}, a kernel file system where it cannot be stored; point TORFLEET_DB at a file on disk such as data/torfleet.db`,
-      );
-    }
-  }
-  const stats = statSync(absolute, { throwIfNoEntry: false });
-  if (stats !== undefined && !stats.isFile()) {
-    const kind = stats.isDirectory() ? 'a directory' : 'not a regular file';
-    throw new TorfleetError(
-      'NODE_DB',
-      'stalled',
-      `the node database ${file} (TORFLEET_DB) is ${kind}; point TORFLEET_DB at a file such as ${path.join(file, 'torfleet.db')}`,
-    );
-  }
-}
-
-/** The real path of `absolute`'s deepest existing ancestor, with the rest appended (symlinks resolved). */
-function realpathOfExisting(absolute: string): string {
-  let existing = absolute;
-  const rest: string[] = [];
-  while (!existsSync(existing)) {
-    const parent = path.dirname(existing);
-    if (parent === existing) break;
-    rest.unshift(path.basename(existing));
-    existing = parent;
-  }
-  try {
-    return path.join(realpathSync(existing), ...rest);
-  } catch {
-    return absolute;
   }
 }
 
@@ -138,7 +91,7 @@ export interface OpenedNodeDatabase {
  */
 export function openNodeDatabase(file: string, now: () => Date, log: Logger): OpenedNodeDatabase {
   if (file === ':memory:') return { db: openVerified(file), recovery: null };
-  checkDatabasePath(file);
+  assertUsableDbPath(file);
   createParentDirectory(file);
   try {
     if (statSync(file, { throwIfNoEntry: false })?.size === 0) {
