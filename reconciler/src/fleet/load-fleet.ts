@@ -35,6 +35,11 @@ export interface LoadedFleet {
   readonly fleet: Fleet;
   /** Problems that do not stop the fleet from being applied (a public bind, an exclude with no effect). */
   readonly warnings: readonly FleetIssue[];
+  /**
+   * A located issue about the value at `path`, found after loading (tor's own check of a torrc):
+   * its message passes the same scrub as every other, so no value from the environment shows.
+   */
+  readonly issueAt: (path: readonly (string | number)[], message: string) => FleetIssue;
 }
 
 /**
@@ -65,7 +70,11 @@ export function parseFleet(file: string, text: string, options: FleetLoadOptions
     }
   }
   if (semantic.issues.length > 0) throw invalid(semantic.issues, origins);
-  return { fleet: buildFleet(raw), warnings: semantic.warnings.map((w) => finished(w, origins)) };
+  return {
+    fleet: buildFleet(raw),
+    warnings: semantic.warnings.map((w) => finished(w, origins)),
+    issueAt: (path, message) => finished(document.issueAt(path, message), origins),
+  };
 }
 
 /**
