@@ -1,3 +1,4 @@
+import { quoteText } from './display-text.js';
 import type { FleetIssue } from './fleet-issue.js';
 import type { LocatedDocument, PathSegment } from './yaml-document.js';
 
@@ -9,6 +10,8 @@ export interface Substitution {
   readonly path: readonly PathSegment[];
   /** True when the whole string was one `${NAME}` reference. */
   readonly wholeValue: boolean;
+  /** The variables referenced, with the text each put in: what messages must never show. */
+  readonly variables: readonly { readonly name: string; readonly value: string }[];
 }
 
 export interface SubstitutionResult {
@@ -42,10 +45,14 @@ export function substituteEnv(
   const substituteString = (text: string, path: PathSegment[]): string => {
     if (!text.includes('${')) return text;
     const issuesBefore = issues.length;
+    const variables: { name: string; value: string }[] = [];
     const replaced = text.replace(REFERENCE, (_match, name: string) => {
       if (!VARIABLE_NAME.test(name)) {
         issues.push(
-          document.issueAt(path, `"\${${name}}" is not a valid variable reference; use \${NAME} with A-Z, 0-9 and _`),
+          document.issueAt(
+            path,
+            `${quoteText(`\${${name}}`)} is not a valid variable reference; use \${NAME} with A-Z, 0-9 and _`,
+          ),
         );
         return '';
       }
@@ -59,18 +66,22 @@ export function substituteEnv(
         );
         return '';
       }
-      return found;
+      variables.push({ name, value: found });
+      return '';
     });
-    if (issues.length > issuesBefore) return text;
-    const whole = /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(text);
-    substitutions.push({ path, wholeValue: whole });
-    return replaced;
+    // What is left once every reference is taken out must not open another one: `"${X"` is a typo, not a value.
+    if (replaced.includes('${')) {
+      issues.push(
+        document.issueAt(path, 'a "${" is not closed by "}"; write a reference as ${NAME}, or remove the "${"'),
+      );
+    }
+    if (issues.length > issuesBefore || variables.length === 0) return text;
+    let next = 0;
+    const substituted = text.replace(REFERENCE, () => variables[next++]?.value ?? '');
+    substitutions.push({ path, wholeValue: /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(text), variables });
+    return substituted;
   };
 
   const value = walk(document.value, []);
   return { value, substitutions, issues };
-}
-
-export function samePath(a: readonly PathSegment[], b: readonly PathSegment[]): boolean {
-  return a.length === b.length && a.every((segment, i) => segment === b[i]);
 }

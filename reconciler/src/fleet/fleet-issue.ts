@@ -1,4 +1,5 @@
 import { TorfleetError } from '../errors.js';
+import { quoteText } from './display-text.js';
 
 /** One problem found in a fleet file, located by file, document path and line:column (1-based). */
 export interface FleetIssue {
@@ -30,11 +31,15 @@ export class FleetValidationError extends TorfleetError {
   }
 }
 
-/** Renders a document path: ['pools', 1, 'basePort'] → `pools[1].basePort`. */
+/**
+ * Renders a document path: ['pools', 1, 'basePort'] → `pools[1].basePort`. A key that is not a plain
+ * word is quoted and escaped (`pools[0]["bind\nExitNodes *"]`): keys are user text like any value.
+ */
 export function formatPath(segments: readonly (string | number)[]): string {
   let out = '';
   for (const segment of segments) {
     if (typeof segment === 'number') out += `[${segment}]`;
+    else if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(segment)) out += `[${quoteText(segment)}]`;
     else out += out === '' ? segment : `.${segment}`;
   }
   return out;

@@ -5,8 +5,10 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { packagePath } from '../package-root.js';
+import { sharedGeoIpFile } from '../testing/shared-data.js';
 import { FleetValidationError, formatIssue, type FleetIssue } from './fleet-issue.js';
 import type { FleetCapacity } from './fleet-types.js';
+import type { GeoIpFileCheck } from './geoip-file-check.js';
 import { loadFleetFile, parseFleet } from './load-fleet.js';
 
 const HEAD = 'apiVersion: torfleet/v1\nkind: Fleet\n';
@@ -46,6 +48,15 @@ function torSettings(...lines: string[]): string {
 const VALID_AUTHORITY =
   'auth1 orport=5001 no-v2 v3ident=0123456789ABCDEF0123456789ABCDEF01234567 127.0.0.2:7001 89ABCDEF0123456789ABCDEF0123456789ABCDEF';
 
+const scratch = mkdtempSync(path.join(tmpdir(), 'torfleet-fleet-'));
+const scratchFile = (name: string, text: string): string => {
+  const file = path.join(scratch, name);
+  writeFileSync(file, text);
+  return file;
+};
+const PASSWD_LIKE = scratchFile('passwd-like', 'root:$6$salt$hash:19000:0:99999:7:::\n');
+const EMPTY_GEOIP = scratchFile('empty-geoip', '# no ranges\n');
+
 const noCapacity = undefined;
 const smallCapacity: FleetCapacity = { exitsFor: () => 3, groupsFor: () => 2 };
 
@@ -54,6 +65,7 @@ interface BadCase {
   readonly text: string;
   readonly env?: Record<string, string>;
   readonly capacity?: FleetCapacity | undefined;
+  readonly geoip?: GeoIpFileCheck;
   /** The issue expected among those reported. */
   readonly path: string;
   readonly at: readonly [line: number, column: number];
@@ -478,11 +490,172 @@ const BAD: readonly BadCase[] = [
     at: [5, 4 + 64 * 4 + 1],
     says: 'more than 64 aliases',
   },
+  // Issue 8, item 3: values from the environment are never shown.
+  {
+    name: 'a secret where a mapping belongs',
+    text: torSettings('httpsProxy: "${PROXY_AUTH}"'),
+    env: { PROXY_AUTH: 'user:s3cret' },
+    path: 'tor.httpsProxy',
+    at: [4, 15],
+    says: 'expected a mapping or null, got string [from ${PROXY_AUTH}]',
+  },
+  {
+    name: 'a secret where a boolean belongs',
+    text: torSettings('testingNetwork: "${PROXY_AUTH}"'),
+    env: { PROXY_AUTH: 'user:s3cret' },
+    path: 'tor.testingNetwork',
+    at: [4, 19],
+    says: 'got string [from ${PROXY_AUTH}]',
+  },
+  {
+    name: 'a variable inside a bad pool name',
+    text: onePool({ name: '"pool-${SUFFIX}"' }),
+    env: { SUFFIX: 'Secret_Suffix' },
+    path: 'pools[0].name',
+    at: [4, 11],
+    says: '[from ${SUFFIX}] is not a pool name',
+  },
+  {
+    name: 'a mode from the environment gets no hint about its value',
+    text: onePool({ mode: '"${MODE}"' }),
+    env: { MODE: 'STRICT' },
+    path: 'pools[0].mode',
+    at: [6, 11],
+    says: '[from ${MODE}] is not one of: strict, flexible, rotating',
+  },
+  {
+    name: 'an unclosed reference is a plain error',
+    text: torSettings('image: "${X"'),
+    env: { X: 'torfleet/tor:1' },
+    path: 'tor.image',
+    at: [4, 10],
+    says: 'a "${" is not closed by "}"',
+  },
+  // Issue 8, item 5: inputs that tor or the host should never see.
+  {
+    name: 'geoipFile is a device',
+    text: torSettings('geoipFile: /dev/zero'),
+    path: 'tor.geoipFile',
+    at: [4, 14],
+    says: 'the GeoIP file is a device, not a regular file',
+  },
+  {
+    name: 'geoipFile is a directory',
+    text: torSettings(`geoipFile: ${scratch}`),
+    path: 'tor.geoipFile',
+    at: [4, 14],
+    says: 'is a directory',
+  },
+  {
+    name: 'geoipFile is not a GeoIP file',
+    text: torSettings(`geoipFile: ${PASSWD_LIKE}`),
+    path: 'tor.geoipFile',
+    at: [4, 14],
+    says: 'this is not a Tor GeoIP file',
+  },
+  {
+    name: 'geoipFile without ranges',
+    text: torSettings(`geoipFile: ${EMPTY_GEOIP}`),
+    path: 'tor.geoipFile',
+    at: [4, 14],
+    says: 'holds no "startnum,endnum,CC" ranges',
+  },
+  {
+    name: 'geoipFile missing where the reconciler runs',
+    text: torSettings(`geoipFile: ${scratch}/missing`),
+    path: 'tor.geoipFile',
+    at: [4, 14],
+    says: 'cannot read the GeoIP file (ENOENT)',
+  },
+  {
+    name: 'geoipFile a device even for validate',
+    text: torSettings('geoipFile: /dev/zero'),
+    geoip: 'if-readable',
+    path: 'tor.geoipFile',
+    at: [4, 14],
+    says: 'is a device',
+  },
+  {
+    name: 'DirAuthority ipv6 port out of range',
+    text: torSettings('dirAuthorities:', `  - "${VALID_AUTHORITY.replace('no-v2', 'ipv6=[::1]:99999')}"`),
+    path: 'tor.dirAuthorities[0]',
+    at: [5, 7],
+    says: 'ipv6=[::1]:99999 is not an [IPV6]:PORT address',
+  },
+  {
+    name: 'DirAuthority ipv6 that is not an address',
+    text: torSettings('dirAuthorities:', `  - "${VALID_AUTHORITY.replace('no-v2', 'ipv6=[1:2:3:4:5:6:7:8:9]:80')}"`),
+    path: 'tor.dirAuthorities[0]',
+    at: [5, 7],
+    says: 'is not an [IPV6]:PORT address',
+  },
+  {
+    name: 'DirAuthority orport 0',
+    text: torSettings('dirAuthorities:', `  - "${VALID_AUTHORITY.replace('orport=5001', 'orport=0')}"`),
+    path: 'tor.dirAuthorities[0]',
+    at: [5, 7],
+    says: 'orport=0 is not a port',
+  },
+  {
+    name: 'httpsProxy IPv4 in brackets',
+    text: torSettings('httpsProxy:', '  address: "[1.2.3.4]:3128"'),
+    path: 'tor.httpsProxy.address',
+    at: [5, 14],
+    says: 'is not an IP address and port',
+  },
+  {
+    name: 'httpsProxy IPv6 that is not an address',
+    text: torSettings('httpsProxy:', '  address: "[::1::2]:3128"'),
+    path: 'tor.httpsProxy.address',
+    at: [5, 14],
+    says: 'is not an IP address and port',
+  },
+  {
+    name: 'httpsProxy port 0',
+    text: torSettings('httpsProxy:', '  address: "192.0.2.1:0"'),
+    path: 'tor.httpsProxy.address',
+    at: [5, 14],
+    says: 'is not an IP address and port',
+  },
+  {
+    name: 'key with a newline is escaped in path and message',
+    text: onePool({ extra: ['"bind\\nExitNodes *": 1'] }),
+    path: 'pools[0]["bind\\nExitNodes *"]',
+    at: [9, 5],
+    says: 'unknown key "bind\\nExitNodes *"',
+  },
+  {
+    name: 'value with ESC and a bidi override is escaped',
+    text: onePool({ mode: '"\\e[31mstrict\\u202E"' }),
+    path: 'pools[0].mode',
+    at: [6, 11],
+    says: '"\\u{1B}[31mstrict\\u{202E}" is not one of',
+  },
+  // Issue 8, item 9: YAML that must fail clearly.
+  {
+    name: '790 levels of nesting',
+    text: `${HEAD}pools: []\nx: ${'['.repeat(790)}${']'.repeat(790)}\n`,
+    path: '',
+    at: [4, 3 + 20],
+    says: 'collections nested deeper than 20 levels',
+  },
+  {
+    name: 'a list as a key',
+    text: `${HEAD}pools: []\n? [a, b]\n: 1\n`,
+    path: '',
+    at: [4, 3],
+    says: 'a key must be a plain value',
+  },
 ];
 
-function issuesOf(text: string, env: Record<string, string> = {}, capacity?: FleetCapacity): FleetIssue[] {
+function issuesOf(
+  text: string,
+  env: Record<string, string> = {},
+  capacity?: FleetCapacity,
+  geoipFile?: GeoIpFileCheck,
+): FleetIssue[] {
   try {
-    parseFleet('fleet.yaml', text, { env, capacity });
+    parseFleet('fleet.yaml', text, { env, capacity, geoipFile });
   } catch (error) {
     assert.ok(error instanceof FleetValidationError, `expected a FleetValidationError, got ${String(error)}`);
     return [...error.issues];
@@ -493,7 +666,7 @@ function issuesOf(text: string, env: Record<string, string> = {}, capacity?: Fle
 describe('bad fleets are rejected with a located, readable error', () => {
   for (const bad of BAD) {
     test(bad.name, () => {
-      const issues = issuesOf(bad.text, bad.env, bad.capacity ?? noCapacity);
+      const issues = issuesOf(bad.text, bad.env, bad.capacity ?? noCapacity, bad.geoip);
       const match = issues.find((issue) => issue.path === bad.path && issue.message.includes(bad.says));
       assert.ok(match, `no issue at ${bad.path} saying "${bad.says}"; got:\n${issues.map(formatIssue).join('\n')}`);
       assert.deepEqual([match.line, match.column], bad.at, formatIssue(match));
@@ -530,7 +703,7 @@ describe('secrets substituted from the environment never appear in errors', () =
     const auth = issues.find((i) => i.path === 'tor.httpsProxy.auth');
     assert.ok(auth);
     assert.deepEqual([auth.line, auth.column], [6, 11]);
-    assert.match(auth.message, /the value from the environment is not USER:PASSWORD/);
+    assert.match(auth.message, /^\[from \$\{PROXY_AUTH\}\] is not USER:PASSWORD/);
     const everything = JSON.stringify(issues) + issues.map(formatIssue).join('');
     assert.ok(!everything.includes('hunter2'));
   });
@@ -595,7 +768,7 @@ describe('good fleets load with their defaults applied', () => {
         `  - "${VALID_AUTHORITY}"`,
         '  - "auth2 orport=5002 127.0.0.3:7002 89AB CDEF 0123 4567 89AB CDEF 0123 4567 89AB CDEF"',
         'testingNetwork: true',
-        'geoipFile: /srv/torfleet/test-geoip',
+        `geoipFile: ${sharedGeoIpFile}`,
         'httpsProxy:',
         '  address: "[2001:db8::1]:3128"',
         '  auth: "${PROXY_AUTH}"',
@@ -693,5 +866,140 @@ describe('file limits', () => {
       loadFleetFile(path.join(dir, 'nope.yaml'), { env: {} }),
       /cannot read fleet file .*nope\.yaml/,
     );
+  });
+});
+
+describe('values from the environment are shown as [from ${NAME}], never their text', () => {
+  const SECRET = 'user:s3cret-Zq9';
+  const everything = (issues: readonly FleetIssue[]): string =>
+    JSON.stringify(issues) + issues.map(formatIssue).join('');
+  const CASES: readonly { name: string; text: string }[] = [
+    { name: 'httpsProxy as a string', text: torSettings('httpsProxy: "${PROXY_AUTH}"') },
+    { name: 'testingNetwork as a string', text: torSettings('testingNetwork: "${PROXY_AUTH}"') },
+    { name: 'image', text: torSettings('image: "${PROXY_AUTH} x"') },
+    { name: 'proxy address', text: torSettings('httpsProxy:', '  address: "${PROXY_AUTH}"') },
+    { name: 'geoipFile', text: torSettings('geoipFile: "/x/${PROXY_AUTH}"') },
+    { name: 'a country', text: onePool({ geo: '["${PROXY_AUTH}"]' }) },
+    { name: 'a country listed twice', text: onePool({ geo: '["${PROXY_AUTH}", "${PROXY_AUTH}"]' }) },
+    { name: 'a bind address', text: onePool({ extra: ['bind: "${PROXY_AUTH}"'] }) },
+    { name: 'a rotation period', text: onePool({ mode: 'rotating', extra: ['rotateEvery: "${PROXY_AUTH}"'] }) },
+    { name: 'a DirAuthority line', text: torSettings('dirAuthorities:', '  - "${PROXY_AUTH}"') },
+  ];
+  for (const { name, text } of CASES) {
+    test(name, () => {
+      const issues = issuesOf(text, { PROXY_AUTH: SECRET });
+      assert.ok(!everything(issues).includes('s3cret'), everything(issues));
+      assert.ok(everything(issues).includes('[from ${PROXY_AUTH}]'), everything(issues));
+    });
+  }
+  test('a pool name from the environment in a duplicate-name and an overlap message', () => {
+    const text = twoPools(POOL('"${NAME}"', 19050), POOL('"${NAME}"', 19051));
+    const issues = issuesOf(text, { NAME: 'hidden-name' });
+    assert.ok(!everything(issues).includes('hidden-name'), everything(issues));
+    assert.ok(issues.some((i) => i.message.includes('pool name [from ${NAME}] is already used')));
+  });
+  test('a warning about a public bind from the environment', () => {
+    const { warnings } = parseFleet('fleet.yaml', onePool({ extra: ['bind: "${BIND}"'] }), {
+      env: { BIND: '192.0.2.77' },
+    });
+    assert.match(warnings[0]?.message ?? '', /^proxies bound to \[from \$\{BIND\}\] are reachable/);
+    assert.ok(!everything(warnings).includes('192.0.2.77'));
+  });
+  test('a secret with quotes, a newline and a backslash leaks in no spelling', () => {
+    const secret = 'pa"ss\\word\nwith-newline';
+    const issues = issuesOf(torSettings('httpsProxy: "${PROXY_AUTH}"', 'image: "x ${PROXY_AUTH}"'), {
+      PROXY_AUTH: secret,
+    });
+    for (const piece of ['pa"ss', 'pa\\"ss', 'word\\nwith', 'word\nwith', 'with-newline']) {
+      assert.ok(!everything(issues).includes(piece), `${piece} in ${everything(issues)}`);
+    }
+  });
+});
+
+describe('user text in messages is escaped and bounded', () => {
+  test('a 500 KB key makes one short line', () => {
+    const issues = issuesOf(`${HEAD}pools: []\n? ${'k'.repeat(500_000)}\n: 1\n`);
+    const line = formatIssue(issues[0] ?? assert.fail('no issue'));
+    assert.ok(line.length < 1000, `${line.length} characters`);
+    assert.match(line, /unknown key "k{80}…" \(500000 characters\)/);
+  });
+  test('no message holds a control or bidi character', () => {
+    const text = onePool({ name: '"a\\u001B]0;x\\u0007\\u2066b"', extra: ['"\\u202Ekey": 1'] });
+    const lines = issuesOf(text).map(formatIssue);
+    assert.ok(lines.length >= 2);
+    for (const line of lines) assert.doesNotMatch(line, /\p{Cc}|[\u202A-\u202E\u2066-\u2069]/u);
+  });
+});
+
+describe('yaml errors are few and quiet', () => {
+  test('one unclosed [ gives the first ten errors and a count of the rest', () => {
+    const text = `${HEAD}pools: [\n${Array.from({ length: 300 }, (_, i) => `  - name: p${i}\n    count: 1\n`).join('')}`;
+    const issues = issuesOf(text);
+    assert.equal(issues.length, 11, issues.map(formatIssue).join('\n'));
+    assert.match(issues[10]?.message ?? '', /^and \d+ more yaml error\(s\)/);
+  });
+  test('a collection as a key is an error, and the yaml library prints no warning', async () => {
+    const seen: Error[] = [];
+    const listener = (warning: Error): void => {
+      seen.push(warning);
+    };
+    process.on('warning', listener);
+    try {
+      const issues = issuesOf(`${HEAD}pools: []\nx: {[a]: 1, {b: c}: 2}\n`);
+      assert.ok(issues.some((i) => i.message.includes('a key must be a plain value')));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', listener);
+    }
+    assert.deepEqual(
+      seen.map((w) => w.message),
+      [],
+    );
+  });
+});
+
+describe('binds that take the same ports in different spellings clash', () => {
+  const CLASHES: readonly [string, string][] = [
+    ['127.0.0.1', '::ffff:127.0.0.1'],
+    ['::1', '0:0:0:0:0:0:0:1'],
+    ['::1', '0:0::0'],
+    ['::ffff:7f00:2', '127.0.0.2'],
+    ['0.0.0.0', '::1'],
+    ['::', '127.0.0.5'],
+    ['0000::', '192.0.2.1'],
+    ['::FFFF:127.0.0.1', '127.0.0.1'],
+  ];
+  for (const [a, b] of CLASHES) {
+    test(`${a} and ${b}`, () => {
+      const text = twoPools(POOL('a', 19050, [`bind: "${a}"`]), POOL('b', 19051, [`bind: "${b}"`]));
+      const issues = issuesOf(text);
+      assert.ok(
+        issues.some((i) => i.path === 'pools[1].basePort' && i.message.includes('overlap')),
+        issues.map(formatIssue).join('\n'),
+      );
+    });
+  }
+  const APART: readonly [string, string][] = [
+    ['127.0.0.1', '::ffff:127.0.0.2'],
+    ['::1', '::2'],
+    ['127.0.0.1', '::1'],
+  ];
+  for (const [a, b] of APART) {
+    test(`${a} and ${b} do not clash`, () => {
+      const text = twoPools(POOL('a', 19050, [`bind: "${a}"`]), POOL('b', 19051, [`bind: "${b}"`]));
+      assert.equal(parseFleet('fleet.yaml', text, { env: {} }).fleet.pools.length, 2);
+    });
+  }
+});
+
+describe('geoipFile under validate', () => {
+  test('a file this machine cannot read is a warning, not an error', () => {
+    const text = torSettings(`geoipFile: ${scratch}/elsewhere`);
+    const { warnings } = parseFleet('fleet.yaml', text, { env: {}, geoipFile: 'if-readable' });
+    assert.match(warnings[0]?.message ?? '', /cannot read the GeoIP file here \(ENOENT\), so it was not checked/);
+  });
+  test('the shared Tor GeoIP file passes', () => {
+    const { warnings } = parseFleet('fleet.yaml', torSettings(`geoipFile: ${sharedGeoIpFile}`), { env: {} });
+    assert.deepEqual(warnings, []);
   });
 });

@@ -1,6 +1,8 @@
 import { TorfleetError } from '../errors.js';
 import { FileReadError, readRegularFile } from '../fs/read-regular-file.js';
-import { samePath, substituteEnv, type Substitution } from './env-substitution.js';
+import { safeMessage } from './display-text.js';
+import { EnvOrigins } from './env-origin.js';
+import { substituteEnv } from './env-substitution.js';
 import { FleetValidationError, type FleetIssue } from './fleet-issue.js';
 import {
   DEFAULT_BIND,
@@ -10,6 +12,7 @@ import {
   type FleetCapacity,
   type PoolSpec,
 } from './fleet-types.js';
+import { checkGeoIpFile, type GeoIpFileCheck } from './geoip-file-check.js';
 import type { RawFleet, RawPool } from './raw-fleet.js';
 import { validateAgainstSchema } from './schema-validation.js';
 import { Secret } from './secret.js';
@@ -24,12 +27,19 @@ export interface FleetLoadOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** When a node database is at hand: reject counts it could never satisfy. */
   readonly capacity?: FleetCapacity | undefined;
+  /** How `tor.geoipFile` is checked: `required` (the default: before applying) or `if-readable` (validate). */
+  readonly geoipFile?: GeoIpFileCheck | undefined;
 }
 
 export interface LoadedFleet {
   readonly fleet: Fleet;
   /** Problems that do not stop the fleet from being applied (a public bind, an exclude with no effect). */
   readonly warnings: readonly FleetIssue[];
+  /**
+   * A located issue about the value at `path`, found after loading (tor's own check of a torrc):
+   * its message passes the same scrub as every other, so no value from the environment shows.
+   */
+  readonly issueAt: (path: readonly (string | number)[], message: string) => FleetIssue;
 }
 
 /**
@@ -39,25 +49,44 @@ export interface LoadedFleet {
 export function parseFleet(file: string, text: string, options: FleetLoadOptions): LoadedFleet {
   if (Buffer.byteLength(text, 'utf8') > MAX_FLEET_BYTES) throw tooLarge(file);
   const parsed = parseYamlDocument(file, text);
-  if (!parsed.ok) throw new FleetValidationError(parsed.issues);
+  if (!parsed.ok) throw invalid(parsed.issues, new EnvOrigins([]));
   const { document } = parsed;
 
   const substituted = substituteEnv(document, options.env);
-  if (substituted.issues.length > 0) throw new FleetValidationError(substituted.issues);
-  const find = (path: readonly (string | number)[]): Substitution | undefined =>
-    substituted.substitutions.find((s) => samePath(s.path, path));
+  const origins = new EnvOrigins(substituted.substitutions);
+  if (substituted.issues.length > 0) throw invalid(substituted.issues, origins);
 
-  const schemaIssues = validateAgainstSchema(document, substituted.value, (path) => find(path) !== undefined);
-  if (schemaIssues.length > 0) throw new FleetValidationError(schemaIssues);
+  const schemaIssues = validateAgainstSchema(document, substituted.value, origins);
+  if (schemaIssues.length > 0) throw invalid(schemaIssues, origins);
 
   const raw = substituted.value as RawFleet;
-  const semantic = checkSemantics(raw, {
-    document,
-    isWholeReference: (path) => find(path)?.wholeValue === true,
-    capacity: options.capacity,
-  });
-  if (semantic.issues.length > 0) throw new FleetValidationError(semantic.issues);
-  return { fleet: buildFleet(raw), warnings: semantic.warnings };
+  const semantic = checkSemantics(raw, { document, origins, capacity: options.capacity });
+  const geoipFile = raw.tor?.geoipFile;
+  if (typeof geoipFile === 'string' && !semantic.issues.some((issue) => issue.path === 'tor.geoipFile')) {
+    const finding = checkGeoIpFile(geoipFile, options.geoipFile ?? 'required');
+    if (finding.kind !== 'ok') {
+      const issue = document.issueAt(['tor', 'geoipFile'], finding.message);
+      (finding.kind === 'error' ? semantic.issues : semantic.warnings).push(issue);
+    }
+  }
+  if (semantic.issues.length > 0) throw invalid(semantic.issues, origins);
+  return {
+    fleet: buildFleet(raw),
+    warnings: semantic.warnings.map((w) => finished(w, origins)),
+    issueAt: (path, message) => finished(document.issueAt(path, message), origins),
+  };
+}
+
+/**
+ * The last step of every message: no substituted text (whatever path it took), no control
+ * character, no line of unbounded length.
+ */
+function finished(issue: FleetIssue, origins: EnvOrigins): FleetIssue {
+  return { ...issue, path: safeMessage(issue.path, 200), message: safeMessage(origins.scrub(issue.message), 600) };
+}
+
+function invalid(issues: readonly FleetIssue[], origins: EnvOrigins): FleetValidationError {
+  return new FleetValidationError(issues.map((issue) => finished(issue, origins)));
 }
 
 /** Reads a fleet file (a regular file of at most 1 MiB) and parses it. */

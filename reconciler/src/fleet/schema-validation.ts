@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { packagePath } from '../package-root.js';
+import { quoteText } from './display-text.js';
+import type { EnvOrigins } from './env-origin.js';
 import type { FleetIssue } from './fleet-issue.js';
 import type { LocatedDocument, PathSegment } from './yaml-document.js';
 
@@ -20,31 +22,24 @@ function fleetValidator(): ValidateFunction {
 
 /**
  * Checks `value` against the fleet schema and turns every ajv error into a located, readable issue.
- * `isSecret(path)` says whether the value at a path came from the environment: those are never shown.
+ * A value that came from the environment is shown as `[from ${NAME}]` (see EnvOrigins), never its text.
  */
-export function validateAgainstSchema(
-  document: LocatedDocument,
-  value: unknown,
-  isSecret: (path: readonly PathSegment[]) => boolean,
-): FleetIssue[] {
+export function validateAgainstSchema(document: LocatedDocument, value: unknown, origins: EnvOrigins): FleetIssue[] {
   const validate = fleetValidator();
   if (validate(value)) return [];
   const issues: FleetIssue[] = [];
   for (const error of validate.errors ?? []) {
-    const issue = toIssue(document, error, isSecret);
+    const issue = toIssue(document, error, origins);
     if (issue && !issues.some((i) => i.path === issue.path && i.message === issue.message)) issues.push(issue);
   }
   return issues;
 }
 
-function toIssue(
-  document: LocatedDocument,
-  error: ErrorObject,
-  isSecret: (path: readonly PathSegment[]) => boolean,
-): FleetIssue | undefined {
+function toIssue(document: LocatedDocument, error: ErrorObject, origins: EnvOrigins): FleetIssue | undefined {
   const path = pointerToPath(error.instancePath);
   const data: unknown = error.data;
-  const shown = isSecret(path) ? 'the value from the environment' : show(data);
+  const fromEnvironment = origins.isFromEnvironment(path);
+  const shown = origins.show(path, data);
   const description = (error.parentSchema as { description?: string } | undefined)?.description;
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
@@ -53,9 +48,13 @@ function toIssue(
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const allowed = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
-      const guess = closest(key, allowed);
+      const guess = key.length <= 64 ? closest(key, allowed) : undefined;
       const hint = guess ? `did you mean "${guess}"? ` : '';
-      return document.issueAtKey(path, key, `unknown key "${key}"; ${hint}allowed keys: ${allowed.join(', ')}`);
+      return document.issueAtKey(
+        path,
+        key,
+        `unknown key ${quoteText(key)}; ${hint}allowed keys: ${allowed.join(', ')}`,
+      );
     }
     case 'required': {
       const key = String(params.missingProperty);
@@ -67,11 +66,12 @@ function toIssue(
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map((v) => String(v));
       const expected = allowed.length <= 8 ? `one of: ${allowed.join(', ')}` : (description ?? 'an allowed value');
-      const hint = typeof data === 'string' ? suggestValue(data, allowed) : '';
+      // A hint derived from the value would tell something about it: none for values from the environment.
+      const hint = typeof data === 'string' && !fromEnvironment ? suggestValue(data, allowed) : '';
       return document.issueAt(path, `${shown} is not ${expected}${hint}`);
     }
     case 'type':
-      return document.issueAt(path, `expected ${humanType(String(params.type))}, got ${typeName(data)}`);
+      return document.issueAt(path, `expected ${humanType(String(params.type))}, got ${typeName(data, shown)}`);
     case 'pattern':
       return document.issueAt(path, `${shown} is not ${description ?? `matching ${String(params.pattern)}`}`);
     case 'minimum':
@@ -86,7 +86,8 @@ function toIssue(
       return document.issueAt(path, `has more than ${String(params.limit)} items`);
     case 'uniqueItems': {
       const second = Number(params.i);
-      return document.issueAt([...path, second], `${show((data as unknown[])[second])} is listed twice`);
+      const itemPath = [...path, second];
+      return document.issueAt(itemPath, `${origins.show(itemPath, (data as unknown[])[second])} is listed twice`);
     }
     default:
       return document.issueAt(path, error.message ?? 'is not valid');
@@ -107,17 +108,18 @@ function propertyDescription(parentSchema: unknown, key: string): string | undef
   return properties?.[key]?.description;
 }
 
+/** A value from the schema itself (never user text). */
 function show(value: unknown): string {
-  const text = (JSON.stringify(value) as string | undefined) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return JSON.stringify(value);
 }
 
-function typeName(value: unknown): string {
+/** `shown` is how the value may be quoted (already `[from ${NAME}]` for one from the environment). */
+function typeName(value: unknown, shown: string): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'number') return `the number ${value}`;
-  return `${typeof value} ${show(value)}`;
+  return `${typeof value} ${shown}`;
 }
 
 function humanType(type: string): string {

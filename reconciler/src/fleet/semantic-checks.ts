@@ -1,13 +1,15 @@
-import { isIP } from 'node:net';
+import { dirAuthorityProblems } from './dir-authority.js';
+import type { EnvOrigins } from './env-origin.js';
 import type { FleetIssue } from './fleet-issue.js';
 import { DEFAULT_BIND, MIN_ROTATE_SECONDS, type FleetCapacity } from './fleet-types.js';
+import { addressesOverlap, canonicalAddress, isLoopbackAddress, parseEndpoint } from './ip-address.js';
 import type { RawFleet, RawPool } from './raw-fleet.js';
 import type { LocatedDocument, PathSegment } from './yaml-document.js';
 
 export interface SemanticContext {
   readonly document: LocatedDocument;
-  /** Whether the whole value at a path was one `${NAME}` reference. */
-  readonly isWholeReference: (path: readonly PathSegment[]) => boolean;
+  /** Which values came from the environment: messages show those as `[from ${NAME}]`. */
+  readonly origins: EnvOrigins;
   readonly capacity?: FleetCapacity | undefined;
 }
 
@@ -17,7 +19,6 @@ export interface SemanticResult {
 }
 
 const MAX_ROTATE_SECONDS = 24 * 3600;
-const UNSPECIFIED_ADDRESSES = new Set(['0.0.0.0', '::']);
 
 /** The checks a JSON Schema cannot express. `raw` has already passed the schema. */
 export function checkSemantics(raw: RawFleet, context: SemanticContext): SemanticResult {
@@ -27,7 +28,7 @@ export function checkSemantics(raw: RawFleet, context: SemanticContext): Semanti
   return result;
 }
 
-function checkTor(raw: RawFleet, { document, isWholeReference }: SemanticContext, result: SemanticResult): void {
+function checkTor(raw: RawFleet, { document, origins }: SemanticContext, result: SemanticResult): void {
   const tor = raw.tor ?? {};
   const authorities = tor.dirAuthorities ?? [];
   if (tor.testingNetwork === true && authorities.length === 0) {
@@ -41,16 +42,10 @@ function checkTor(raw: RawFleet, { document, isWholeReference }: SemanticContext
   const seen = new Set<string>();
   authorities.forEach((line, i) => {
     const path = ['tor', 'dirAuthorities', i];
-    const endpoint = /\s([0-9.]+):([0-9]+)\s/.exec(line);
-    if (!endpoint || !isIPv4(endpoint[1] ?? '') || !isPort(Number(endpoint[2]))) {
-      result.issues.push(
-        document.issueAt(path, 'the IPV4:DIRPORT of this DirAuthority line is not a valid address and port'),
-      );
-    }
-    for (const match of line.matchAll(/orport=([0-9]+)/g)) {
-      if (!isPort(Number(match[1])))
-        result.issues.push(document.issueAt(path, `orport=${match[1]} is not a port (1-65535)`));
-    }
+    const problems = origins.isFromEnvironment(path)
+      ? dirAuthorityProblems(line).map(() => `${origins.show(path, line)} is not a DirAuthority line tor accepts`)
+      : dirAuthorityProblems(line);
+    for (const problem of new Set(problems)) result.issues.push(document.issueAt(path, problem));
     if (seen.has(line)) result.issues.push(document.issueAt(path, 'this DirAuthority line is listed twice'));
     seen.add(line);
   });
@@ -61,16 +56,16 @@ function checkTor(raw: RawFleet, { document, isWholeReference }: SemanticContext
   }
   const proxy = tor.httpsProxy;
   if (proxy) {
-    const match = /^\[?([^\]]+?)\]?:([0-9]+)$/.exec(proxy.address);
-    if (!match || isIP(match[1] ?? '') === 0 || !isPort(Number(match[2]))) {
+    const addressPath = ['tor', 'httpsProxy', 'address'];
+    if (!parseEndpoint(proxy.address)) {
       result.issues.push(
         document.issueAt(
-          ['tor', 'httpsProxy', 'address'],
-          `${JSON.stringify(proxy.address)} is not an IP address and port (1-65535)`,
+          addressPath,
+          `${origins.show(addressPath, proxy.address)} is not an IP address and port (1-65535): write IPV4:PORT or [IPV6]:PORT`,
         ),
       );
     }
-    if (proxy.auth !== undefined && !isWholeReference(['tor', 'httpsProxy', 'auth'])) {
+    if (proxy.auth !== undefined && !origins.isWholeReference(['tor', 'httpsProxy', 'auth'])) {
       result.issues.push(
         document.issueAt(
           ['tor', 'httpsProxy', 'auth'],
@@ -82,13 +77,18 @@ function checkTor(raw: RawFleet, { document, isWholeReference }: SemanticContext
 }
 
 function checkPools(pools: readonly RawPool[], context: SemanticContext, result: SemanticResult): void {
-  const { document } = context;
+  const { document, origins } = context;
   const firstByName = new Map<string, number>();
   pools.forEach((pool, i) => {
     const at = (...rest: PathSegment[]): PathSegment[] => ['pools', i, ...rest];
     const earlier = firstByName.get(pool.name);
     if (earlier !== undefined) {
-      result.issues.push(document.issueAt(at('name'), `pool name "${pool.name}" is already used by pools[${earlier}]`));
+      result.issues.push(
+        document.issueAt(
+          at('name'),
+          `pool name ${origins.show(at('name'), pool.name)} is already used by pools[${earlier}]`,
+        ),
+      );
     } else {
       firstByName.set(pool.name, i);
     }
@@ -104,28 +104,30 @@ function checkPools(pools: readonly RawPool[], context: SemanticContext, result:
     }
 
     const bind = pool.bind ?? DEFAULT_BIND;
-    if (isIP(bind) === 0) {
-      result.issues.push(document.issueAt(at('bind'), `${JSON.stringify(bind)} is not an IPv4 or IPv6 address`));
-    } else if (!isLoopback(bind)) {
+    if (canonicalAddress(bind) === undefined) {
+      result.issues.push(
+        document.issueAt(at('bind'), `${origins.show(at('bind'), bind)} is not an IPv4 or IPv6 address`),
+      );
+    } else if (!isLoopbackAddress(bind)) {
       result.warnings.push(
         document.issueAt(
           at('bind'),
-          `proxies bound to ${bind} are reachable from other machines, and a SOCKS port has no authentication`,
+          `proxies bound to ${origins.show(at('bind'), bind)} are reachable from other machines, and a SOCKS port has no authentication`,
         ),
       );
     }
 
     checkGeo(pool, at, context, result);
-    checkRotation(pool, at, document, result);
+    checkRotation(pool, at, context, result);
     checkCapacity(pool, at, context, result);
   });
-  checkPortOverlaps(pools, document, result);
+  checkPortOverlaps(pools, context, result);
 }
 
 function checkGeo(
   pool: RawPool,
   at: (...rest: PathSegment[]) => PathSegment[],
-  { document }: SemanticContext,
+  { document, origins }: SemanticContext,
   result: SemanticResult,
 ): void {
   const exclude = pool.exclude ?? [];
@@ -144,7 +146,10 @@ function checkGeo(
     exclude.forEach((country, j) => {
       if (!pool.geo.includes(country)) {
         result.warnings.push(
-          document.issueAt(at('exclude', j), `${country} is not in geo, so excluding it has no effect`),
+          document.issueAt(
+            at('exclude', j),
+            `${origins.show(at('exclude', j), country)} is not in geo, so excluding it has no effect`,
+          ),
         );
       }
     });
@@ -154,7 +159,7 @@ function checkGeo(
 function checkRotation(
   pool: RawPool,
   at: (...rest: PathSegment[]) => PathSegment[],
-  document: LocatedDocument,
+  { document, origins }: SemanticContext,
   result: SemanticResult,
 ): void {
   if (pool.rotateEvery === undefined) return;
@@ -172,7 +177,7 @@ function checkRotation(
     result.issues.push(
       document.issueAt(
         at('rotateEvery'),
-        `${pool.rotateEvery} is outside the allowed range ${MIN_ROTATE_SECONDS}s to 24h`,
+        `${origins.show(at('rotateEvery'), pool.rotateEvery)} is outside the allowed range ${MIN_ROTATE_SECONDS}s to 24h`,
       ),
     );
   }
@@ -210,19 +215,25 @@ function checkCapacity(
   }
 }
 
-function checkPortOverlaps(pools: readonly RawPool[], document: LocatedDocument, result: SemanticResult): void {
+function checkPortOverlaps(
+  pools: readonly RawPool[],
+  { document, origins }: SemanticContext,
+  result: SemanticResult,
+): void {
   pools.forEach((pool, i) => {
     if (pool.count === 0) return;
     for (let j = 0; j < i; j++) {
       const other = pools[j];
-      if (!other || other.count === 0 || !bindsCollide(pool.bind ?? DEFAULT_BIND, other.bind ?? DEFAULT_BIND)) continue;
+      if (!other || other.count === 0 || !addressesOverlap(pool.bind ?? DEFAULT_BIND, other.bind ?? DEFAULT_BIND)) {
+        continue;
+      }
       const start = Math.max(pool.basePort, other.basePort);
       const end = Math.min(pool.basePort + pool.count, other.basePort + other.count) - 1;
       if (start <= end) {
         result.issues.push(
           document.issueAt(
             ['pools', i, 'basePort'],
-            `ports ${pool.basePort}-${pool.basePort + pool.count - 1} overlap ports ${other.basePort}-${other.basePort + other.count - 1} of pool "${other.name}" (pools[${j}]) at ${start}; move basePort`,
+            `ports ${pool.basePort}-${pool.basePort + pool.count - 1} overlap ports ${other.basePort}-${other.basePort + other.count - 1} of pool ${origins.show(['pools', j, 'name'], other.name)} (pools[${j}]) at ${start}; move basePort`,
           ),
         );
         return;
@@ -231,26 +242,9 @@ function checkPortOverlaps(pools: readonly RawPool[], document: LocatedDocument,
   });
 }
 
-/** Two binds clash on a port when they are the same address or either listens on every address. */
-function bindsCollide(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase() || UNSPECIFIED_ADDRESSES.has(a) || UNSPECIFIED_ADDRESSES.has(b);
-}
-
 /** `30s`, `10m`, `1h` → seconds. The schema has already checked the form. */
 export function parseDuration(text: string): number {
   const unit = text.slice(-1);
   const amount = Number(text.slice(0, -1));
   return amount * (unit === 'h' ? 3600 : unit === 'm' ? 60 : 1);
-}
-
-function isIPv4(text: string): boolean {
-  return isIP(text) === 4;
-}
-
-function isPort(port: number): boolean {
-  return Number.isInteger(port) && port >= 1 && port <= 65535;
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
 }

@@ -1,6 +1,8 @@
-import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isCollection, isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { safeMessage } from './display-text.js';
 import type { FleetIssue } from './fleet-issue.js';
 import { formatPath } from './fleet-issue.js';
+import { MAX_YAML_DEPTH, tooDeepAt } from './yaml-depth.js';
 
 export type PathSegment = string | number;
 
@@ -20,25 +22,74 @@ export const MAX_ALIASES = 64;
 const MAX_ALIAS_EXPANSION = 100;
 /** Largest expanded document (as JSON) accepted; the source is at most 1 MiB. */
 const MAX_EXPANDED_BYTES = 4 * 1024 * 1024;
+/** Syntax errors reported from one file: after one slip the parser often reports every line that follows. */
+export const MAX_YAML_ERRORS = 10;
 
 export type ParseOutcome = { ok: true; document: LocatedDocument } | { ok: false; issues: FleetIssue[] };
 
 export function parseYamlDocument(file: string, text: string): ParseOutcome {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, schema: 'core' });
-  const locateOffset = (offset: number): { line: number; column: number } => {
+  const atOffset = (offset: number, path: string, message: string): FleetIssue => {
     const pos = lineCounter.linePos(offset);
-    return { line: pos.line, column: pos.col };
+    return { file, path, line: pos.line, column: pos.col, message };
   };
-  const atOffset = (offset: number, path: string, message: string): FleetIssue => ({
-    file,
-    path,
-    ...locateOffset(offset),
-    message,
+  // logLevel 'error': the yaml library would otherwise print warnings (collection keys ...) to stderr itself.
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    schema: 'core',
+    logLevel: 'error',
   });
+  // yaml catches its own stack overflows and reports them as "Maximum call stack size exceeded": that
+  // says nothing to an operator, and converting such a document later would overflow here.
+  const overflow = (message: string): boolean => message.startsWith('Maximum call stack size exceeded');
+  const deep = tooDeepAt(text);
+  const firstError = doc.errors.find((e) => !overflow(e.message));
+  if (deep !== undefined && (firstError === undefined || firstError.pos[0] > deep)) {
+    return {
+      ok: false,
+      issues: [
+        atOffset(
+          deep,
+          '',
+          `yaml: collections nested deeper than ${MAX_YAML_DEPTH} levels; a fleet file needs 4 (pools, a pool, its geo list): flatten the document`,
+        ),
+      ],
+    };
+  }
 
   // Warnings (unresolved tags such as !!js/function, ...) are errors here: a fleet file has no use for them.
-  const problems = [...doc.errors, ...doc.warnings].map((e) => atOffset(e.pos[0], '', `yaml: ${firstLine(e.message)}`));
+  const problems = [...doc.errors, ...doc.warnings]
+    .filter((e) => !overflow(e.message))
+    .map((e) => atOffset(e.pos[0], '', `yaml: ${safeMessage(firstLine(e.message))}`));
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isCollection(pair.key)) {
+        problems.push(
+          atOffset(pair.key.range?.[0] ?? 0, '', 'yaml: a key must be a plain value, not a list or mapping'),
+        );
+      }
+    },
+  });
+  if (problems.length > MAX_YAML_ERRORS) {
+    const shown = problems.slice(0, MAX_YAML_ERRORS);
+    const last = shown[shown.length - 1];
+    const more = problems.length - MAX_YAML_ERRORS;
+    return {
+      ok: false,
+      issues: [
+        ...shown,
+        {
+          file,
+          path: '',
+          line: last?.line ?? 1,
+          column: last?.column ?? 1,
+          message: `and ${more} more yaml error(s), most likely caused by the first: fix it and validate again`,
+        },
+      ],
+    };
+  }
   if (problems.length > 0) return { ok: false, issues: problems };
 
   const aliasOffsets: number[] = [];

@@ -138,6 +138,28 @@ describe('renderTorrc refuses values that could inject torrc lines', () => {
       spec: spec({}, {}, { httpsProxy: { address: '192.0.2.1:1', auth: new Secret('u:p"\nX 1') } }),
       says: /credential has characters/,
     },
+    { name: 'a bind address with a bad octet', spec: spec({ bind: '999.1.1.1' }), says: /bind address "999.1.1.1"/ },
+    { name: 'an IPv6 bind with nine groups', spec: spec({ bind: '1:2:3:4:5:6:7:8:9' }), says: /bind address/ },
+    {
+      name: 'an IPv4 HTTPS proxy in brackets',
+      spec: spec({}, {}, { httpsProxy: { address: '[1.2.3.4]:3128', auth: null } }),
+      says: /HTTPS proxy address "\[1\.2\.3\.4\]:3128" is not valid/,
+    },
+    {
+      name: 'an HTTPS proxy port above 65535',
+      spec: spec({}, {}, { httpsProxy: { address: '192.0.2.1:99999', auth: null } }),
+      says: /HTTPS proxy address/,
+    },
+    {
+      name: 'a DirAuthority ipv6 port above 65535',
+      spec: spec({}, {}, { dirAuthorities: [(AUTHORITIES[0] ?? '').replace('no-v2', 'ipv6=[::1]:99999')] }),
+      says: /DirAuthority line .* is not valid/,
+    },
+    {
+      name: 'a control character in a refused value is escaped',
+      spec: spec({ bind: '127.0.0.1\u001b[2J' }),
+      says: /bind address "127\.0\.0\.1\\u\{1B\}\[2J" is not allowed/,
+    },
     { name: 'a relative data directory', spec: spec({}), says: /data directory/ },
     {
       name: 'an unknown template value',

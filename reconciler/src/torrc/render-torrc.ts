@@ -1,3 +1,7 @@
+import { isIP } from 'node:net';
+import { dirAuthorityProblems } from '../fleet/dir-authority.js';
+import { quoteText } from '../fleet/display-text.js';
+import { parseEndpoint } from '../fleet/ip-address.js';
 import type { ProxySpec } from '../plan/plan-types.js';
 
 /** What a runtime decides about a proxy's files: paths as tor inside its container (or process) sees them. */
@@ -85,7 +89,13 @@ class Guard {
   constructor(private readonly proxy: string) {}
 
   check(value: string, pattern: RegExp, what: string): string {
-    return pattern.test(value) ? value : this.refuse(`${what} ${JSON.stringify(value)} is not allowed`);
+    return pattern.test(value) ? value : this.refuse(`${what} ${quoteText(value)} is not allowed`);
+  }
+
+  /** `check`, then `valid(value)`: the pattern bounds the characters, `valid` parses the value fully. */
+  parse(value: string, pattern: RegExp, what: string, valid: (value: string) => boolean): string {
+    const checked = this.check(value, pattern, what);
+    return valid(checked) ? checked : this.refuse(`${what} ${quoteText(value)} is not valid`);
   }
 
   refuse(what: string): never {
@@ -96,8 +106,8 @@ class Guard {
 function socksAddress(spec: ProxySpec, guard: Guard): string {
   if (!Number.isInteger(spec.port) || spec.port < 1024 || spec.port > 65535) guard.refuse(`port ${spec.port}`);
   return spec.bind.includes(':')
-    ? `[${guard.check(spec.bind, IPV6, 'bind address')}]:${spec.port}`
-    : `${guard.check(spec.bind, IPV4, 'bind address')}:${spec.port}`;
+    ? `[${guard.parse(spec.bind, IPV6, 'bind address', (a) => isIP(a) === 6)}]:${spec.port}`
+    : `${guard.parse(spec.bind, IPV4, 'bind address', (a) => isIP(a) === 4)}:${spec.port}`;
 }
 
 function exitLines(spec: ProxySpec, guard: Guard): string[] {
@@ -123,18 +133,21 @@ function geoipLines(spec: ProxySpec, paths: TorrcPaths, guard: Guard): string[] 
 }
 
 function networkLines(spec: ProxySpec, guard: Guard): string[] {
-  const check = guard.check.bind(guard);
   const { tor } = spec;
   const lines: string[] = [];
   if (tor.disableNetwork) lines.push('DisableNetwork 1');
   if (tor.dirAuthorities.length > 0) {
     if (tor.testingNetwork) lines.push('TestingTorNetwork 1');
     lines.push('UseDefaultFallbackDirs 0');
-    for (const authority of tor.dirAuthorities)
-      lines.push(`DirAuthority ${check(authority, DIR_AUTHORITY, 'DirAuthority line')}`);
+    for (const authority of tor.dirAuthorities) {
+      const valid = (line: string): boolean => dirAuthorityProblems(line).length === 0;
+      lines.push(`DirAuthority ${guard.parse(authority, DIR_AUTHORITY, 'DirAuthority line', valid)}`);
+    }
   }
   if (tor.httpsProxy) {
-    lines.push(`HTTPSProxy ${check(tor.httpsProxy.address, PROXY_ADDRESS, 'HTTPS proxy address')}`);
+    const address = tor.httpsProxy.address;
+    const valid = (text: string): boolean => parseEndpoint(text) !== undefined;
+    lines.push(`HTTPSProxy ${guard.parse(address, PROXY_ADDRESS, 'HTTPS proxy address', valid)}`);
     const auth = tor.httpsProxy.auth?.reveal();
     if (auth !== undefined) {
       // Quoted so that a '#' in the password is not a comment; the pattern excludes '"' and '\'.

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TorfleetError } from '../errors.js';
+import { safeMessage } from '../fleet/display-text.js';
 
 export interface VerifyOptions {
   /** The tor binary; `tor` on the PATH by default. */
@@ -44,16 +45,46 @@ export async function verifyTorrc(proxy: string, torrc: string, options: VerifyO
       );
     });
   if (code === 0) return;
-  const problems = output
-    .split('\n')
-    .filter((line) => /\[(warn|err)\]/.test(line) && !NOISE.some((noise) => noise.test(line)))
-    .map((line) => line.replace(/^.*?\[(warn|err)\] /, '').trim())
-    .filter((line) => !/^Reading config failed/.test(line));
+  const problems = complaintsOf(output, secretsOf(torrc));
   throw new TorfleetError(
     'TORRC_INVALID',
     'stalled',
     `tor rejects the torrc of ${proxy}: ${problems.join('; ') || `tor --verify-config exited ${code}`}; check templates/torrc.tmpl and the fleet's tor settings`,
   );
+}
+
+/** Tor's complaints shown at most; the first ones name the cause. */
+const MAX_COMPLAINTS = 5;
+
+/**
+ * Tor's warnings, one bounded, escaped line each. Tor quotes option values in its warnings, so the
+ * text of every credential in the torrc is replaced first: a credential never leaves through tor.
+ */
+function complaintsOf(output: string, secrets: readonly string[]): string[] {
+  const complaints = output
+    .split('\n')
+    .filter((line) => /\[(warn|err)\]/.test(line) && !NOISE.some((noise) => noise.test(line)))
+    .map((line) => line.replace(/^.*?\[(warn|err)\] /, '').trim())
+    .filter((line) => !/^Reading config failed/.test(line))
+    .map((line) =>
+      safeMessage(
+        secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), line),
+        300,
+      ),
+    );
+  return complaints.length > MAX_COMPLAINTS
+    ? [...complaints.slice(0, MAX_COMPLAINTS), `and ${complaints.length - MAX_COMPLAINTS} more`]
+    : complaints;
+}
+
+/** The credentials a rendered torrc holds (HTTPSProxyAuthenticator "USER:PASSWORD"): the whole and each part. */
+function secretsOf(torrc: string): string[] {
+  const secrets: string[] = [];
+  for (const match of torrc.matchAll(/^\s*HTTPSProxyAuthenticator\s+"?([^"\n]*)"?\s*$/gim)) {
+    const credential = match[1] ?? '';
+    secrets.push(credential, ...credential.split(':').filter((part) => part.length >= 4));
+  }
+  return secrets.filter((secret) => secret.length > 0).sort((a, b) => b.length - a.length);
 }
 
 function runTor(binary: string, torrc: string, timeoutMs: number): Promise<{ code: number; output: string }> {

@@ -1,0 +1,95 @@
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import { TorfleetError } from '../errors.js';
+import { parseGeoIp } from '../nodes/geoip.js';
+
+/** Largest GeoIP file accepted; Tor's own (IPv4) is about 4 MB. */
+export const MAX_GEOIP_BYTES = 32 * 1024 * 1024;
+
+/**
+ * `required`: the file must be there (the reconciler, before it applies anything); `if-readable`:
+ * check it when this machine can read it (`validate`, which may run far from the reconciler's host).
+ */
+export type GeoIpFileCheck = 'required' | 'if-readable';
+
+export type GeoIpFileFinding = { kind: 'ok' } | { kind: 'error' | 'warning'; message: string };
+
+/**
+ * Whether `file` is something tor may be given as its GeoIPFile: a regular file (not a device, a FIFO
+ * or a directory: `/dev/zero` would make tor log without end), at most 32 MiB, that parses as a Tor
+ * IPv4 GeoIP file with at least one range. Messages never quote the file's content.
+ */
+export function checkGeoIpFile(file: string, mode: GeoIpFileCheck): GeoIpFileFinding {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    if (mode === 'if-readable') {
+      return {
+        kind: 'warning',
+        message: `cannot read the GeoIP file here (${code}), so it was not checked; the reconciler checks it before it starts any proxy`,
+      };
+    }
+    return {
+      kind: 'error',
+      message: `cannot read the GeoIP file (${code}); it must be a readable file on the reconciler's host: fix the path or the file's permissions`,
+    };
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      return {
+        kind: 'error',
+        message: `the GeoIP file is ${kindOf(stats)}, not a regular file: give a Tor geoip file`,
+      };
+    }
+    if (stats.size > MAX_GEOIP_BYTES) {
+      return {
+        kind: 'error',
+        message: `the GeoIP file is larger than ${MAX_GEOIP_BYTES} bytes (32 MiB); a Tor geoip file is about 4 MB`,
+      };
+    }
+    return parsedFinding(file, stats, fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Parsing a real GeoIP file takes about half a second, and every reconcile pass validates the fleet:
+ * the finding is kept per path for as long as the file's identity, size and times are unchanged.
+ */
+const findings = new Map<string, { key: string; finding: GeoIpFileFinding }>();
+const MAX_REMEMBERED = 8;
+
+function parsedFinding(file: string, stats: Stats, fd: number): GeoIpFileFinding {
+  const key = [stats.dev, stats.ino, stats.size, stats.mtimeMs, stats.ctimeMs].join(':');
+  const known = findings.get(file);
+  if (known?.key === key) return known.finding;
+  const finding = parse(file, readFileSync(fd, 'utf8'));
+  if (findings.size >= MAX_REMEMBERED) findings.clear();
+  findings.set(file, { key, finding });
+  return finding;
+}
+
+function parse(file: string, text: string): GeoIpFileFinding {
+  try {
+    if (parseGeoIp(text, file).ranges === 0) {
+      return { kind: 'error', message: 'the GeoIP file holds no "startnum,endnum,CC" ranges: give a Tor geoip file' };
+    }
+    return { kind: 'ok' };
+  } catch (error) {
+    if (!(error instanceof TorfleetError)) throw error;
+    // parseGeoIp names the line (`FILE:LINE: expected ...`) and never quotes it.
+    return { kind: 'error', message: `this is not a Tor GeoIP file: ${error.message}` };
+  }
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
