@@ -47,18 +47,7 @@ export class JsonScanner {
     if (first === OPEN_BRACE || first === OPEN_BRACKET) return this.endOfContainer(offset);
     let i = offset;
     while (i < this.bytes.length) {
-      const b = this.bytes[i];
-      if (
-        b === COMMA ||
-        b === CLOSE_BRACE ||
-        b === CLOSE_BRACKET ||
-        b === 0x20 ||
-        b === 0x0a ||
-        b === 0x0d ||
-        b === 0x09
-      ) {
-        return i;
-      }
+      if (endsScalar(this.bytes[i])) return i;
       i++;
     }
     throw new TruncatedJsonError(i);
@@ -149,17 +138,7 @@ export class ValueSkipper {
           if (this.kind === 'string') return i + 1;
         }
       } else if (this.kind === 'scalar') {
-        if (
-          b === COMMA ||
-          b === CLOSE_BRACE ||
-          b === CLOSE_BRACKET ||
-          b === 0x20 ||
-          b === 0x0a ||
-          b === 0x0d ||
-          b === 0x09
-        ) {
-          return i;
-        }
+        if (endsScalar(b)) return i;
       } else if (b === QUOTE) {
         this.inString = true;
       } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
@@ -174,3 +153,10 @@ export class ValueSkipper {
 }
 
 export const JSON_BYTES = { OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON, QUOTE } as const;
+
+/** A byte that ends a JSON number, `true`, `false` or `null`: a separator, a closing bracket, white space. */
+function endsScalar(b: number | undefined): boolean {
+  return (
+    b === COMMA || b === CLOSE_BRACE || b === CLOSE_BRACKET || b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
+  );
+}
