@@ -217,6 +217,7 @@ describe('the read-only API', () => {
           message: '',
           changes: [],
           shortfalls: [],
+          errorCode: null,
         },
       ],
     };
