@@ -219,6 +219,8 @@ export class Controller {
         abandon.abort(timeout);
         reject(timeout);
       }, this.passTimeoutMs);
+      // The deadline alone keeps no process alive (what the pass waits on does, if anything).
+      timer.unref();
     });
     try {
       return await Promise.race([pass, deadline]);
