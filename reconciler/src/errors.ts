@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'USAGE'
   | 'CONFIG_INVALID'
   | 'TORRC_INVALID'
-  | 'RUNTIME';
+  | 'RUNTIME'
+  | 'PASS_TIMEOUT';
 
 export class TorfleetError extends Error {
   readonly code: ErrorCode;

@@ -235,6 +235,7 @@ describe('the read-only API', () => {
           message: '',
           changes: [],
           shortfalls: [],
+          errorCode: null,
         },
       ],
     };

@@ -2,7 +2,7 @@ import type { PoolSpec } from '../fleet/fleet-types.js';
 import type { NodeStats } from '../nodes/eligible-exit.js';
 import type { ObservedProxy, Plan } from '../plan/plan-types.js';
 import type { EgressCheck } from '../probe/egress-probe.js';
-import type { ControllerStatus } from '../reconcile/status.js';
+import type { ControllerStatus, Liveness } from '../reconcile/status.js';
 
 /** What the read-only API and the metrics read; `run` wires it to the controller, the store and the runtime. */
 export interface ApiSource {
@@ -16,4 +16,6 @@ export interface ApiSource {
   egress(proxy: string): EgressCheck | null;
   /** Exits set aside after failed egress checks. */
   quarantinedExits(): number;
+  /** Whether the controller can make progress (`/healthz`); absent means always live. */
+  liveness?(): Liveness;
 }

@@ -39,7 +39,9 @@ export class TorfleetMetrics {
       registers,
       async collect() {
         const plan = source.lastPlan();
-        const running = new Set((await source.observed()).filter((p) => p.state === 'running').map((p) => p.name));
+        const observed = await unlessFailing(() => source.observed());
+        if (!observed) return;
+        const running = new Set(observed.filter((p) => p.state === 'running').map((p) => p.name));
         for (const category of GEO_CATEGORIES) {
           const count = (plan?.changes ?? []).filter(
             (c) => c.after && running.has(c.proxy) && c.after.geoCategory === category,
@@ -69,7 +71,8 @@ export class TorfleetMetrics {
       labelNames: ['geo_category'],
       registers,
       collect() {
-        const stats = source.nodeStats();
+        const stats = unlessThrowing(() => source.nodeStats());
+        if (!stats) return;
         for (const category of GEO_CATEGORIES) this.set({ geo_category: category }, stats.exits[category]);
       },
     });
@@ -80,7 +83,8 @@ export class TorfleetMetrics {
         help,
         registers,
         collect() {
-          const at = read();
+          const at = unlessThrowing(read);
+          if (at === undefined) return;
           this.set(at ? Date.parse(at) / 1000 : 0);
         },
       });
@@ -122,6 +126,14 @@ export class TorfleetMetrics {
       registers,
       collect() {
         this.set(source.quarantinedExits());
+      },
+    });
+    new Gauge({
+      name: 'torfleet_controller_live',
+      help: '1 while the controller makes progress, 0 when it cannot (GET /healthz answers 503).',
+      registers,
+      collect() {
+        this.set(source.liveness?.().live === false ? 0 : 1);
       },
     });
     this.egressChecks = new Counter({
@@ -175,5 +187,25 @@ export class TorfleetMetrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     this.httpRequests.inc({ method, route, status: String(status) });
     this.httpDuration.observe({ method, route }, seconds);
+  }
+}
+
+/**
+ * A scrape must not fail because one source cannot be read (a corrupt node database, Docker away): that
+ * gauge keeps its last value, the reason shows in /status and /healthz.
+ */
+function unlessThrowing<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+async function unlessFailing<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch {
+    return undefined;
   }
 }

@@ -59,8 +59,11 @@ export async function planPass(deps: PassDependencies, onRevision?: (revision: s
 export async function reconcilePass(
   deps: PassDependencies,
   onRevision?: (revision: string) => void,
+  signal?: AbortSignal,
 ): Promise<PlannedPass & { result: ApplyResult }> {
   const planned = await planPass(deps, onRevision);
+  // A pass abandoned at its deadline applies nothing: the controller has moved on to a fresh pass.
+  signal?.throwIfAborted();
   const result = await applyPlan(planned.plan, {
     runtime: deps.runtime,
     log: deps.log ?? silentLogger,

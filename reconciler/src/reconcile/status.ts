@@ -14,6 +14,7 @@ export type ConditionReason =
   | 'NodeDataUnavailable' // the node database is empty or cannot be read
   | 'SourceUnavailable' // the fleet repository or file cannot be read
   | 'RuntimeUnavailable' // the Docker engine (or process runtime) failed
+  | 'PassTimeout' // the pass ran past TORFLEET_PASS_TIMEOUT and was abandoned
   | 'ReconcileError'; // anything else
 
 export interface Condition {
@@ -35,6 +36,8 @@ export interface PassRecord {
   readonly outcome: PassOutcome;
   readonly reason: ConditionReason;
   readonly message: string;
+  /** The stable code of the error that failed the pass (TorfleetError codes, or the cause's own such as SQLITE_CORRUPT); null when none. */
+  readonly errorCode: string | null;
   /** The plan's changes (no-ops left out) with their outcome. */
   readonly changes: readonly {
     proxy: string;
@@ -52,4 +55,18 @@ export interface ControllerStatus {
   readonly passes: readonly PassRecord[];
   /** The proxies torfleet owns after the last pass: wanted ones with their spec, by name. */
   readonly inventory: readonly { name: string; pool: string; specHash: string }[];
+}
+
+/**
+ * Whether the controller can still make progress (what `GET /healthz` answers). Not live when passes are
+ * due but none has made progress (ended in anything but `failed`) for longer than `boundMs`.
+ */
+export interface Liveness {
+  readonly live: boolean;
+  /** `Progressing`: passes make progress; `Idle`: none due; `NoProgress`: every recent pass failed; `Wedged`: one pass runs past the bound. */
+  readonly reason: 'Progressing' | 'Idle' | 'NoProgress' | 'Wedged';
+  readonly message: string;
+  /** The end of the last pass that made progress (or the controller's start). */
+  readonly lastProgressAt: string;
+  readonly boundMs: number;
 }
