@@ -40,6 +40,8 @@ export interface Settings {
   readonly runtimeTimeoutMs: number;
   /** How long a git command on the fleet repository may go without output before it is ended. */
   readonly gitTimeoutMs: number;
+  /** `run`: a reconcile pass still running after this is abandoned, and the controller goes on. */
+  readonly passTimeoutMs: number;
 }
 
 export const DEFAULT_ONIONOO_URL = 'https://onionoo.torproject.org';
@@ -109,6 +111,7 @@ export function readSettings(env: Env): Settings {
     probeTimeoutMs: parseDurationSetting('TORFLEET_PROBE_TIMEOUT', get('TORFLEET_PROBE_TIMEOUT') ?? '15s'),
     runtimeTimeoutMs: parseDurationSetting('TORFLEET_RUNTIME_TIMEOUT', get('TORFLEET_RUNTIME_TIMEOUT') ?? '30s'),
     gitTimeoutMs: parseDurationSetting('TORFLEET_GIT_TIMEOUT', get('TORFLEET_GIT_TIMEOUT') ?? '60s'),
+    passTimeoutMs: parseDurationSetting('TORFLEET_PASS_TIMEOUT', get('TORFLEET_PASS_TIMEOUT') ?? '10m'),
   };
 }
 

@@ -62,6 +62,7 @@ const STATS: NodeStats = {
   refreshedAt: '2026-11-22T00:05:00.000Z',
   stale: false,
 };
+let stats: NodeStats = STATS;
 let status: ControllerStatus = {
   lastAppliedRevision: 'abc123',
   lastAttemptedRevision: 'abc123',
@@ -74,7 +75,7 @@ const source: ApiSource = {
   lastPlan: () => plan,
   fleetPools: () => fleet.pools,
   observed: () => Promise.resolve(observed),
-  nodeStats: () => STATS,
+  nodeStats: () => stats,
   egress: (proxy) =>
     proxy === 'us-0'
       ? {
@@ -217,6 +218,37 @@ describe('the read-only API', () => {
     const { json } = await get('/status');
     assert.equal(json.lastAppliedRevision, 'abc123');
     assert.deepEqual(json.nodes, (await get('/nodes')).json);
+  });
+
+  test('a refused node snapshot shows in /nodes, /status and /metrics, and matches the schemas', async () => {
+    const metric = async (): Promise<string | undefined> =>
+      /^torfleet_node_snapshot_refused (\d)$/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1];
+    assert.equal(await metric(), '0');
+    stats = {
+      ...STATS,
+      lastRefusal: {
+        at: '2026-11-22T01:00:00.000Z',
+        reason: 'exit_drop',
+        message: 'US would lose 2 of its 2 eligible exits',
+        relaysPublished: '2026-11-22T00:55:00.000Z',
+      },
+    };
+    try {
+      const nodes = (await get('/nodes')).json;
+      assert.deepEqual(nodes.last_refusal, {
+        at: '2026-11-22T01:00:00.000Z',
+        reason: 'exit_drop',
+        message: 'US would lose 2 of its 2 eligible exits',
+        relays_published: '2026-11-22T00:55:00.000Z',
+      });
+      assert.deepEqual(schemaErrors('nodes', nodes), []);
+      const statusBody = (await get('/status')).json;
+      assert.deepEqual(statusBody.nodes, nodes);
+      assert.deepEqual(schemaErrors('status', statusBody), []);
+      assert.equal(await metric(), '1');
+    } finally {
+      stats = STATS;
+    }
   });
 
   test('/healthz is alive; /readyz waits for a first pass', async () => {

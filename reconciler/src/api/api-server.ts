@@ -320,6 +320,16 @@ function nodesBody(stats: NodeStats): unknown {
     relays_published: stats.relaysPublished,
     refreshed_at: stats.refreshedAt,
     stale: stats.stale,
+    ...(stats.lastRefusal
+      ? {
+          last_refusal: {
+            at: stats.lastRefusal.at,
+            reason: stats.lastRefusal.reason,
+            message: stats.lastRefusal.message,
+            relays_published: stats.lastRefusal.relaysPublished,
+          },
+        }
+      : {}),
   };
 }
 

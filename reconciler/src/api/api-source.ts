@@ -16,6 +16,8 @@ export interface ApiSource {
   egress(proxy: string): EgressCheck | null;
   /** Exits set aside after failed egress checks. */
   quarantinedExits(): number;
+  /** Objects with invalid torfleet labels the runtime's last listing ignored (logged once each). */
+  ignoredObjects?(): number;
   /** Whether the controller can make progress (`/healthz`); absent means always live. */
   liveness?(): Liveness;
 }

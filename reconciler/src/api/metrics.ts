@@ -129,6 +129,28 @@ export class TorfleetMetrics {
       },
     });
     new Gauge({
+      name: 'torfleet_node_snapshot_refused',
+      help: '1 while the last node snapshot was refused (older, future, empty or dropping too many exits); see GET /nodes.',
+      registers,
+      collect() {
+        let refused = false;
+        try {
+          refused = source.nodeStats().lastRefusal !== undefined;
+        } catch {
+          // an unreadable node database is reported by /status and /readyz, not here
+        }
+        this.set(refused ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'torfleet_ignored_runtime_objects',
+      help: 'Containers or process records with invalid torfleet labels, ignored by the last runtime listing.',
+      registers,
+      collect() {
+        this.set(source.ignoredObjects?.() ?? 0);
+      },
+    });
+    new Gauge({
       name: 'torfleet_controller_live',
       help: '1 while the controller makes progress, 0 when it cannot (GET /healthz answers 503).',
       registers,

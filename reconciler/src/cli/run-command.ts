@@ -34,8 +34,8 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
     now: context.now,
   });
   deps = { ...deps, avoidedExits: () => prober.quarantined() };
-  const pass: PassFunction = async (onRevision) => {
-    const done = await reconcilePass(deps, onRevision);
+  const pass: PassFunction = async (onRevision, signal) => {
+    const done = await reconcilePass(deps, onRevision, signal);
     fleet = done.fleet;
     return done;
   };
@@ -49,6 +49,8 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
       nodeStats: () => deps.store.stats(context.now(), settings.nodesMaxAgeMs),
       egress: (proxy) => prober.check(proxy),
       quarantinedExits: () => prober.quarantined().size,
+      ignoredObjects: () => deps.runtime.ignored().length,
+      liveness: () => controller.liveness(),
     },
     token: settings.apiToken ?? undefined,
     log,
@@ -56,6 +58,7 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
   const controller = new Controller({
     pass,
     log,
+    passTimeoutMs: settings.passTimeoutMs,
     onPass: (record) => {
       api.metrics.observePass(record);
     },
@@ -79,7 +82,13 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
     if (refreshing) return;
     refreshing = true;
     try {
-      const outcome = await refreshNodes({ source: nodeSource, store: deps.store, now: context.now, log });
+      const outcome = await refreshNodes({
+        source: nodeSource,
+        store: deps.store,
+        now: context.now,
+        log,
+        maxDrop: settings.nodesMaxDrop,
+      });
       if (outcome.kind === 'updated' && enqueue) controller.enqueue('nodes refreshed');
     } catch (error) {
       log.warn('node refresh failed; keeping the node database as it is', { error: errorMessage(error) });
