@@ -59,6 +59,8 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
     pass,
     log,
     passTimeoutMs: settings.passTimeoutMs,
+    // Passes are due at least every resync: no progress for three of them (or two deadlines) is not live.
+    livenessBoundMs: Math.max(3 * settings.resyncIntervalMs, 2 * settings.passTimeoutMs),
     onPass: (record) => {
       api.metrics.observePass(record);
     },
@@ -76,6 +78,16 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
   log.info('api listening', { address: `${settings.listen.host}:${settings.listen.port}` });
   const nodeSource = createNodeSource(settings, log);
   const stops: Stop[] = [];
+
+  // An unreadable node database must not stop the service before its first pass: the pass reports it.
+  const nodesStale = (): boolean => {
+    try {
+      return deps.store.stats(context.now(), settings.nodesMaxAgeMs).stale;
+    } catch (error) {
+      log.warn('cannot read the node database; refreshing it', { error: errorMessage(error) });
+      return true;
+    }
+  };
 
   let refreshing = false;
   const refresh = async (enqueue = true): Promise<void> => {
@@ -102,7 +114,7 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
     nodeSource: `${nodeSource.name} ${nodeSource.location}`,
     instance: settings.instance,
   });
-  if (deps.store.stats(context.now(), settings.nodesMaxAgeMs).stale) await refresh(false);
+  if (nodesStale()) await refresh(false);
   controller.enqueue('start');
 
   stops.push(every(settings.nodesRefreshIntervalMs, () => void refresh()));
