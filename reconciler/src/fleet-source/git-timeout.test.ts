@@ -7,7 +7,7 @@ import { tempDir } from '../testing/temp-dir.js';
 import { createGitSource } from './git-source.js';
 
 /** Issue 8 item 7: a git server that accepts and never answers must not hang a read of the fleet. */
-const PORT = 29600; // the runtime engineer's block 29500-29999
+const PORT = 29600; // this file's port block: 29600-29609
 const sockets = new Set<Socket>();
 let server: Server;
 
