@@ -1,9 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { TorfleetError } from '../errors.js';
-import { parseGeoIp } from '../nodes/geoip.js';
-
-/** Largest GeoIP file accepted; Tor's own (IPv4) is about 4 MB. */
-export const MAX_GEOIP_BYTES = 32 * 1024 * 1024;
+import { MAX_GEOIP_BYTES, parseGeoIp } from '../nodes/geoip.js';
 
 /**
  * `required`: the file must be there (the reconciler, before it applies anything); `if-readable`:

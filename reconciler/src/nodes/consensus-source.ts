@@ -3,15 +3,12 @@ import { TorfleetError } from '../errors.js';
 import { FileReadError, readRegularFile } from '../fs/read-regular-file.js';
 import { fetchDocument, type FetchDocumentOptions } from '../http-client/fetch-document.js';
 import { parseConsensus, type ConsensusEntry } from './consensus-parser.js';
-import { parseGeoIp, type GeoIpDatabase } from './geoip.js';
+import { MAX_GEOIP_BYTES, parseGeoIp, type GeoIpDatabase } from './geoip.js';
 import type { NodeFetchResult, NodeSource, SourceCheckpoint } from './node-source.js';
 import type { Relay } from './relay.js';
 
 /** Largest consensus read (a full network-status consensus is ~2.5 MB for 6,000-7,000 relays). */
 export const CONSENSUS_MAX_BYTES = 32 * 1024 * 1024;
-
-/** Largest GeoIP file read (Tor's IPv4 geoip is ~4 MB). */
-export const GEOIP_MAX_BYTES = 32 * 1024 * 1024;
 
 export type ConsensusFetchOptions = Omit<FetchDocumentOptions, 'what' | 'headers'>;
 
@@ -50,7 +47,7 @@ export function createConsensusSource(
       const consensus = parseConsensus(text, consensusLocation);
       if (checkpoint.relaysPublished?.getTime() === consensus.validAfter.getTime()) return { kind: 'not_modified' };
       const geoip = parseGeoIp(
-        await readLocalFile(geoipFile, 'GeoIP file (TORFLEET_GEOIP_FILE)', GEOIP_MAX_BYTES),
+        await readLocalFile(geoipFile, 'GeoIP file (TORFLEET_GEOIP_FILE)', MAX_GEOIP_BYTES),
         geoipFile,
       );
       const relays = consensus.entries.map((entry) => toRelay(entry, geoip, consensus.validAfter));

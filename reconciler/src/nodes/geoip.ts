@@ -1,5 +1,8 @@
 import { TorfleetError } from '../errors.js';
 
+/** Largest GeoIP file torfleet reads or lets tor read (Tor's own IPv4 geoip is about 4 MB). */
+export const MAX_GEOIP_BYTES = 32 * 1024 * 1024;
+
 /** Tor's IPv4 GeoIP database: sorted, non-overlapping `startnum,endnum,CC` ranges. */
 export interface GeoIpDatabase {
   /** Upper-case country code of an IPv4 address, or null when unknown (`??` or no range). */

@@ -7,8 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
  */
 export function isTorUsing(pid: number, torrcFile: string): boolean {
   try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes(torrcFile) && !isZombie(pid);
+    return argvOf(pid).includes(torrcFile) && !isZombie(pid);
   } catch {
     return false;
   }
@@ -24,7 +23,7 @@ export function torsByTorrc(): Map<string, number[]> {
     if (!/^[0-9]+$/.test(entry)) continue;
     const pid = Number(entry);
     try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const argv = argvOf(pid);
       const torrc = argv[argv.indexOf('-f') + 1];
       if (!argv.includes('-f') || torrc === undefined || isZombie(pid)) continue;
       found.set(torrc, [...(found.get(torrc) ?? []), pid]);
@@ -34,6 +33,11 @@ export function torsByTorrc(): Map<string, number[]> {
   }
   for (const pids of found.values()) pids.sort((a, b) => a - b);
   return found;
+}
+
+/** A process's arguments; throws once it has ended. */
+function argvOf(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
 }
 
 export function torsUsing(torrcFile: string): number[] {
