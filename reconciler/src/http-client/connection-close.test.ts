@@ -7,14 +7,13 @@ import { createConsensusSource } from '../nodes/consensus-source.js';
 import { createOnionooSource } from '../nodes/onionoo-source.js';
 import { Http10Server } from '../testing/http10-server.js';
 import { buildOnionooDetails } from '../testing/onionoo-fixture.js';
-import { requireSharedData, sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
+import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { fetchDocument, fetchStream } from './fetch-document.js';
 
 // This file's port block: 29000-29019.
 const PORT = 29000;
 const NO_RETRY = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 };
 
-requireSharedData();
 const details = Buffer.from(JSON.stringify(buildOnionooDetails({ synthetic: 4000 })));
 const relayCount = 6088 + 4000;
 const consensus = readFileSync(sharedConsensusFile);

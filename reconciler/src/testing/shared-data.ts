@@ -1,19 +1,21 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { packageRoot } from '../package-root.js';
+import { packagePath } from '../package-root.js';
+import { materialiseTestData } from './materialise-test-data.js';
 
 /**
- * The real Tor network data shared beside the repository (../shared/data/tor-2022-11-19):
- * a 2022 consensus (6088 relays, 1438 Exit) and the matching GeoIP file. TORFLEET_SHARED_DATA overrides.
+ * The real Tor network data the repository carries for tests and bench/ (testdata/tor-2022-11-19/, see its
+ * SOURCES.md): a 2022 consensus (6088 relays, 1438 Exit) and the matching GeoIP file, stored brotli-compressed
+ * and materialised on first import into dist/testdata/tor-2022-11-19/ (build output, ignored by git), checksum
+ * verified. "Shared" as in shared by the test files; nothing outside the repository is read.
  */
-export const sharedDataDir: string =
-  process.env.TORFLEET_SHARED_DATA ?? path.resolve(packageRoot, '..', 'shared', 'data', 'tor-2022-11-19');
+export const sharedDataDir: string = packagePath('testdata', 'tor-2022-11-19');
 
-export const sharedConsensusFile: string = path.join(sharedDataDir, 'cached-consensus');
-export const sharedGeoIpFile: string = path.join(sharedDataDir, 'geoip');
+const files = materialiseTestData(sharedDataDir, packagePath('dist', 'testdata', 'tor-2022-11-19'));
 
-export function requireSharedData(): void {
-  if (!existsSync(sharedConsensusFile) || !existsSync(sharedGeoIpFile)) {
-    throw new Error(`shared Tor data not found in ${sharedDataDir}; set TORFLEET_SHARED_DATA`);
-  }
+function materialised(name: string): string {
+  const file = files.get(name);
+  if (file === undefined) throw new Error(`${sharedDataDir}/SHA256SUMS lists no ${name}; restore it with git checkout`);
+  return file;
 }
+
+export const sharedConsensusFile: string = materialised('cached-consensus');
+export const sharedGeoIpFile: string = materialised('geoip');
