@@ -12,7 +12,7 @@ import Docker from 'dockerode';
 import { packagePath } from '../reconciler/src/package-root.js';
 import { removeTestContainers } from '../reconciler/src/testing/docker-cleanup.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../reconciler/src/testing/shared-data.js';
-import { waitFor } from '../reconciler/src/testing/wait-for.js';
+import { waitFor } from '../reconciler/src/wait-for.js';
 
 const PREFIX = 'test-latency';
 const RUNS = 3;

@@ -12,7 +12,7 @@ import { cleanEnv, TORFLEET_BIN } from './testing/run-cli.js';
 import { byGeoCategory, startPrometheus, type PromSample, type TestPrometheus } from './testing/prometheus.js';
 import { sharedConsensusFile, sharedGeoIpFile } from './testing/shared-data.js';
 import { tempDir } from './testing/temp-dir.js';
-import { waitFor } from './testing/wait-for.js';
+import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
 const DASHBOARDS = packagePath('monitoring', 'grafana', 'dashboards');

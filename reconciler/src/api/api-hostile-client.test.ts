@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../logger.js';
 import type { ControllerStatus } from '../reconcile/status.js';
 import { schemaErrors } from '../testing/api-schemas.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 import { createApiServer, ROUTE_TEMPLATES } from './api-server.js';
 import type { ApiSource } from './api-source.js';
 

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { cleanEnv, runTorfleet, TORFLEET_BIN } from '../testing/run-cli.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * Issue 8, item 7: `torfleet run` on a node database with corrupted pages used to print a stack trace and stay

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { cleanEnv, runTorfleet, TORFLEET_BIN } from '../testing/run-cli.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * Issue 8, item 3: a value from the environment never leaves torfleet. `torfleet run` (process runtime,

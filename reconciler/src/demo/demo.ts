@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import path from 'node:path';
 import Docker from 'dockerode';
 import { packagePath } from '../package-root.js';
-import { startPrivateTorNetwork } from '../testing/tor-network/private-tor-network.js';
-import { waitFor } from '../testing/wait-for.js';
+import { startPrivateTorNetwork } from '../tor-network/private-tor-network.js';
+import { waitFor } from '../wait-for.js';
 
 const DIR = path.resolve(process.env.TORFLEET_DEMO_DIR ?? 'data/demo');
 const PIDS = path.join(DIR, 'pids.json');

@@ -10,8 +10,8 @@ import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { byGeoCategory, startPrometheus, type PromSample, type TestPrometheus } from '../testing/prometheus.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { startPrivateTorNetwork, type PrivateTorNetwork } from '../testing/tor-network/private-tor-network.js';
-import { waitFor } from '../testing/wait-for.js';
+import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * End to end on a real private Tor network on loopback: `torfleet run` (git repository, Docker, the consensus

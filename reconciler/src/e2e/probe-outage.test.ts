@@ -8,8 +8,8 @@ import Docker from 'dockerode';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { startPrivateTorNetwork, type PrivateTorNetwork } from '../testing/tor-network/private-tor-network.js';
-import { waitFor } from '../testing/wait-for.js';
+import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * Issue 8 item 10 end to end: the only US exit's proxy fails its egress checks while the exit is fine (the check

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { watchFile, watchLocalRepository } from '../reconcile/triggers.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 import { createFileSource } from './file-source.js';
 import { createGitSource } from './git-source.js';
 

@@ -9,7 +9,7 @@ import { buildSpec } from '../plan/compute-plan.js';
 import type { ProxySpec } from '../plan/plan-types.js';
 import { TEST_TOR, testPool } from '../testing/fleet-fixtures.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 import { diagnoseTor } from './egress-diagnosis.js';
 import { EgressProber, parseEgressAddress, retryDelayMs, type ProbeOptions } from './egress-probe.js';
 import { dechunk } from './socks-fetch.js';

@@ -4,7 +4,7 @@ import type { ApplyResult } from '../apply/apply-plan.js';
 import { TorfleetError } from '../errors.js';
 import { FleetValidationError } from '../fleet/fleet-issue.js';
 import type { Plan } from '../plan/plan-types.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 import { Controller, type PassFunction } from './controller.js';
 import type { Liveness } from './status.js';
 

@@ -8,7 +8,7 @@ import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { cleanEnv, runTorfleet, TORFLEET_BIN, type CliResult } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 import { torHealth } from '../tor-control/control-client.js';
 import { DockerRuntime } from './docker-runtime.js';
 

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { cleanEnv, runTorfleet, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * Issue 8 item 2: `torfleet apply` with the process runtime killed -9 at random moments while it creates and

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { runTorfleet, type CliResult } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 
 /** TORFLEET_RUNTIME=process: real tor processes (DisableNetwork 1), started and adopted by the built CLI. */
 const dir = tempDir('process');

@@ -2,22 +2,24 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ipv4ToNumber } from '../../nodes/geoip.js';
+import { ipv4ToNumber } from '../nodes/geoip.js';
 import { waitFor } from '../wait-for.js';
 
 /**
- * A complete private Tor network on 127.0.0.0/8 (see TOR-TESTNET.md): three directory authorities, a middle
- * relay, two exits on their own addresses (exit-us on 127.0.0.11, which the test GeoIP file puts in the US;
- * exit-de on 127.0.0.12, in DE), and an HTTP echo server answering the peer address it sees as `{"IP": "..."}`.
- * Exits connect to loopback from their own address through an LD_PRELOAD shim (tor skips OutboundBindAddress for
- * loopback targets). Nothing leaves this machine: every tor has this network's DirAuthority lines.
+ * A complete private Tor network on 127.0.0.0/8, for the demo and for testing a fleet offline: three directory
+ * authorities, a middle relay, two exits on their own addresses (exit-us on 127.0.0.11, which the network's own
+ * GeoIP file puts in the US; exit-de on 127.0.0.12, in DE), and an HTTP echo server answering the peer address it
+ * sees as `{"IP": "..."}`. Exits connect to loopback from their own address through an LD_PRELOAD shim (tor skips
+ * OutboundBindAddress for loopback targets; bind-shim.c, compiled with gcc at start). Nothing leaves this machine:
+ * every tor has this network's DirAuthority lines. A fleet joins it with `tor.testingNetwork: true`,
+ * `tor.dirAuthorities` and `tor.geoipFile` from the returned value (see demo/demo.ts). Needs tor, tor-gencert, gcc.
  */
 export interface PrivateTorNetwork {
   /** DirAuthority lines (without the keyword) for clients, such as the fleet's tor.dirAuthorities. */
   readonly dirAuthorities: readonly string[];
   /** A directory port's consensus URL (TORFLEET_CONSENSUS_URL). */
   readonly consensusUrl: string;
-  /** The test GeoIP file (TORFLEET_GEOIP_FILE, the fleet's tor.geoipFile). */
+  /** The network's GeoIP file (TORFLEET_GEOIP_FILE, the fleet's tor.geoipFile). */
   readonly geoipFile: string;
   readonly exits: { readonly us: ExitRelay; readonly de: ExitRelay };
   /** `http://127.0.0.1:PORT/`: answers `{"IP": "<peer address>"}`. */

@@ -1,5 +1,5 @@
 /**
- * The test network's echo server as a program of its own (the demo keeps it running after its launcher exits):
+ * The private network's echo server as a program of its own (the demo keeps it running after its launcher exits):
  * `node echo-server.js PORT` answers every request with `{"IP": "<peer address>"}` on 127.0.0.1:PORT.
  */
 import { createServer } from 'node:http';
