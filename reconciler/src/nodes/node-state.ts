@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { countByCategory, eligibleExitRows } from './exit-queries.js';
+import { countByCategory, eligibleExitPlaces } from './exit-queries.js';
 import type { NodeStats, SnapshotRefusal } from './node-stats.js';
 import type { RefusalReason, SnapshotSummary } from './snapshot-guard.js';
 
@@ -31,7 +31,7 @@ export function readStoredSnapshot(db: Database.Database): SnapshotSummary | nul
   return {
     relaysPublished: new Date(state.relays_published),
     relays: runningRelays(db),
-    exits: countByCategory(eligibleExitRows(db, 'running')),
+    exits: countByCategory(eligibleExitPlaces(db, 'running')),
   };
 }
 
@@ -43,7 +43,7 @@ export function readNodeStats(db: Database.Database, now: Date, maxAgeMs: number
   const state = readNodeState(db);
   const relaysPublished = state.relays_published;
   const stats: NodeStats = {
-    exits: countByCategory(eligibleExitRows(db, 'running')),
+    exits: countByCategory(eligibleExitPlaces(db, 'running')),
     relays: runningRelays(db),
     relaysPublished,
     refreshedAt: state.refreshed_at,

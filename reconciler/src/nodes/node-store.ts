@@ -3,7 +3,7 @@ import type { FleetCapacity, GeoSelector } from '../fleet/fleet-types.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { EligibleExit } from './eligible-exit.js';
 import { inPoolGeo } from '../fleet/geo-match.js';
-import { countNetworks, eligibleExitRows } from './exit-queries.js';
+import { countNetworks, eligibleExitPlaces, eligibleExitRows, type ExitPlace } from './exit-queries.js';
 import {
   isDamage,
   openNodeDatabase,
@@ -174,9 +174,9 @@ export class NodeStore implements FleetCapacity {
     return countNetworks(this.exitsEverKnown(geo, exclude));
   }
 
-  private exitsEverKnown(geo: GeoSelector, exclude: readonly string[]): EligibleExit[] {
+  private exitsEverKnown(geo: GeoSelector, exclude: readonly string[]): ExitPlace[] {
     return inPoolGeo(
-      this.use('read', (db) => eligibleExitRows(db, 'ever')),
+      this.use('read', (db) => eligibleExitPlaces(db, 'ever')),
       geo,
       exclude,
     );
