@@ -1,4 +1,6 @@
+import { DURATION_EXAMPLES, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
+import { parseListenSetting, requireTokenBeyondLoopback } from './listen-address.js';
 import { isLogLevel, type LogLevel } from './logger.js';
 
 /** Settings from the environment (flags override some of them per command). Every one has a working default. */
@@ -69,13 +71,9 @@ export function readSettings(env: Env): Settings {
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(instance)) {
     throw new ConfigError(`TORFLEET_INSTANCE is "${instance}"; use lowercase letters, digits and hyphens (at most 31)`);
   }
-  const listen = parseListen(get('TORFLEET_LISTEN') ?? '127.0.0.1:8080');
+  const listen = parseListenSetting('TORFLEET_LISTEN', get('TORFLEET_LISTEN') ?? '127.0.0.1:8080');
   const apiToken = get('TORFLEET_API_TOKEN') ?? null;
-  if (!isLoopback(listen.host) && apiToken === null) {
-    throw new ConfigError(
-      `TORFLEET_LISTEN is ${listen.host}:${listen.port}, beyond loopback: set TORFLEET_API_TOKEN (clients send "Authorization: Bearer <token>") or listen on 127.0.0.1`,
-    );
-  }
+  requireTokenBeyondLoopback('TORFLEET_LISTEN', listen, 'TORFLEET_API_TOKEN', apiToken);
   const probeUrl = get('TORFLEET_PROBE_URL') ?? 'https://check.torproject.org/api/ip';
   if (!/^https?:\/\/[^\s/]+/i.test(probeUrl))
     throw new ConfigError(`TORFLEET_PROBE_URL is "${probeUrl}"; use an http(s) URL`);
@@ -115,12 +113,11 @@ export function readSettings(env: Env): Settings {
   };
 }
 
-/** `90s`, `15m`, `3h`, `2d` → milliseconds. */
+/** `90s`, `15m`, `3h`, `2d` → milliseconds (the grammar of `duration.ts`); a ConfigError naming the setting. */
 export function parseDurationSetting(name: string, text: string): number {
-  const match = /^([1-9][0-9]*)([smhd])$/.exec(text);
-  if (!match) throw new ConfigError(`${name} is "${text}"; use a duration such as 90s, 15m, 3h or 2d`);
-  const unit: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  return Number(match[1]) * (unit[match[2] ?? 's'] ?? 1000);
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new ConfigError(`${name} is "${text}"; use ${DURATION_EXAMPLES}`);
+  return ms;
 }
 
 /** `0.5` or `50%` → 0.5; from 0 (refuse any drop) to 1 (never refuse a drop). */
@@ -131,17 +128,4 @@ export function parseShareSetting(name: string, text: string): number {
     throw new ConfigError(`${name} is "${text}"; use a share from 0 to 1 such as 0.5, or a percentage such as 50%`);
   }
   return value;
-}
-
-function parseListen(text: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$/.exec(text);
-  const port = Number(match?.[3]);
-  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConfigError(`TORFLEET_LISTEN is "${text}"; use IP:PORT such as 127.0.0.1:8080 or [::1]:8080`);
-  }
-  return { host: match[1] ?? match[2] ?? '', port };
-}
-
-function isLoopback(host: string): boolean {
-  return host.startsWith('127.') || host === '::1';
 }

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { errorMessage, TorfleetError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { NodeStats } from '../nodes/eligible-exit.js';
+import type { NodeStats } from '../nodes/node-stats.js';
 import type { ApiSource } from './api-source.js';
 import { TorfleetMetrics } from './metrics.js';
 import { filterProxies, proxyViews } from './proxy-view.js';

@@ -1,5 +1,5 @@
 import type { PoolSpec } from '../fleet/fleet-types.js';
-import type { NodeStats } from '../nodes/eligible-exit.js';
+import type { NodeStats } from '../nodes/node-stats.js';
 import type { ObservedProxy, Plan } from '../plan/plan-types.js';
 import type { EgressCheck } from '../probe/egress-probe.js';
 import type { ControllerStatus, Liveness } from '../reconcile/status.js';

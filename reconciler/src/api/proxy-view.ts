@@ -1,4 +1,5 @@
 import type { GeoSelector, PoolMode } from '../fleet/fleet-types.js';
+import { geoOfFilter, proxyMatchesGeo } from '../fleet/geo-match.js';
 import type { ObservedProxy, Plan, ProxyExits } from '../plan/plan-types.js';
 import type { EgressCheck } from '../probe/egress-probe.js';
 
@@ -56,20 +57,19 @@ export function proxyViews(
   });
 }
 
-/** `?pool=`, `?geo=` (US, NON_US or a country code) and `?state=` filters; absent ones match everything. */
+/**
+ * `?pool=`, `?geo=` (US, NON_US or a country code, matched by `proxyMatchesGeo`) and `?state=` filters;
+ * absent ones match everything.
+ */
 export function filterProxies(views: readonly ProxyView[], query: URLSearchParams): ProxyView[] {
   const pool = query.get('pool');
-  const geo = query.get('geo')?.toUpperCase();
+  const geoText = query.get('geo');
+  const geo = geoText === null ? undefined : geoOfFilter(geoText);
   const state = query.get('state');
   return views.filter(
     (view) =>
       (pool === null || view.pool === pool) &&
       (state === null || view.state === state) &&
-      (geo === undefined || matchesGeo(view, geo)),
+      (geo === undefined || proxyMatchesGeo({ geo: view.geo, exitCountries: view.exit.countries }, geo)),
   );
-}
-
-function matchesGeo(view: ProxyView, geo: string): boolean {
-  if (typeof view.geo === 'string') return view.geo === geo || view.exit.countries.includes(geo);
-  return view.geo.includes(geo) || (geo === 'NON_US' && !view.geo.includes('US'));
 }

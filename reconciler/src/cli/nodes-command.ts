@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { TorfleetError, UsageError } from '../errors.js';
-import type { NodeStats } from '../nodes/eligible-exit.js';
+import type { NodeStats } from '../nodes/node-stats.js';
 import { createNodeSource } from '../nodes/create-node-source.js';
 import { NodeStore } from '../nodes/node-store.js';
 import { refreshNodes } from '../nodes/refresh-nodes.js';

@@ -39,9 +39,9 @@ async function validate(file: string): Promise<{ code: number | string; stderr: 
 describe('a fleet file that is not a plain file is refused up front', () => {
   const CASES: readonly [string, string, RegExp][] = [
     ['a FIFO (used to hang)', fifo, /is a FIFO \(named pipe\), not a regular file/],
-    ['/dev/zero (used to read ~512 MB first)', '/dev/zero', /is a kernel or device file/],
+    ['/dev/zero (used to read ~512 MB first)', '/dev/zero', /is a device, not a regular file \(\/dev\/zero\)/],
     ['a directory', path.join(dir, 'fleet.d'), /is a directory, not a regular file/],
-    ['/proc/self/status', '/proc/self/status', /is a kernel or device file/],
+    ['/proc/self/status', '/proc/self/status', /is a kernel file, not a regular file/],
     ['a file over 1 MiB', huge, /larger than 1048576 bytes/],
   ];
   for (const [name, file, message] of CASES) {

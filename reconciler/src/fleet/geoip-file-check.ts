@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import { FileReadError, withRegularFileSync, type OpenedRegularFile } from '../fs/read-regular-file.js';
 import { TorfleetError } from '../errors.js';
 import { MAX_GEOIP_BYTES, parseGeoIp } from '../nodes/geoip.js';
 
@@ -13,15 +13,21 @@ export type GeoIpFileFinding = { kind: 'ok' } | { kind: 'error' | 'warning'; mes
 /**
  * Whether `file` is something tor may be given as its GeoIPFile: a regular file (not a device, a FIFO
  * or a directory: `/dev/zero` would make tor log without end), at most 32 MiB, that parses as a Tor
- * IPv4 GeoIP file with at least one range. Messages never quote the file's content.
+ * IPv4 GeoIP file with at least one range. Opened and checked by the one size-capped reader of `fs/`.
+ * Messages never quote the file's content.
  */
 export function checkGeoIpFile(file: string, mode: GeoIpFileCheck): GeoIpFileFinding {
-  let fd: number;
   try {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    return withRegularFileSync(file, MAX_GEOIP_BYTES, (opened) => parsedFinding(file, opened));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    if (!(error instanceof FileReadError)) throw error;
+    return refusal(error, mode);
+  }
+}
+
+function refusal(error: FileReadError, mode: GeoIpFileCheck): GeoIpFileFinding {
+  if (error.reason === 'unreadable') {
+    const code = (error.cause as NodeJS.ErrnoException | undefined)?.code ?? 'error';
     if (mode === 'if-readable') {
       return {
         kind: 'warning',
@@ -33,24 +39,13 @@ export function checkGeoIpFile(file: string, mode: GeoIpFileCheck): GeoIpFileFin
       message: `cannot read the GeoIP file (${code}); it must be a readable file on the reconciler's host: fix the path or the file's permissions`,
     };
   }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) {
-      return {
-        kind: 'error',
-        message: `the GeoIP file is ${kindOf(stats)}, not a regular file: give a Tor geoip file`,
-      };
-    }
-    if (stats.size > MAX_GEOIP_BYTES) {
-      return {
-        kind: 'error',
-        message: `the GeoIP file is larger than ${MAX_GEOIP_BYTES} bytes (32 MiB); a Tor geoip file is about 4 MB`,
-      };
-    }
-    return parsedFinding(file, stats, fd);
-  } finally {
-    closeSync(fd);
+  if (error.reason === 'too-large') {
+    return {
+      kind: 'error',
+      message: `the GeoIP file is larger than ${MAX_GEOIP_BYTES} bytes (32 MiB); a Tor geoip file is about 4 MB`,
+    };
   }
+  return { kind: 'error', message: `${error.about('the GeoIP file')}: give a Tor geoip file` };
 }
 
 /**
@@ -60,11 +55,12 @@ export function checkGeoIpFile(file: string, mode: GeoIpFileCheck): GeoIpFileFin
 const findings = new Map<string, { key: string; finding: GeoIpFileFinding }>();
 const MAX_REMEMBERED = 8;
 
-function parsedFinding(file: string, stats: Stats, fd: number): GeoIpFileFinding {
+function parsedFinding(file: string, opened: OpenedRegularFile): GeoIpFileFinding {
+  const { stats } = opened;
   const key = [stats.dev, stats.ino, stats.size, stats.mtimeMs, stats.ctimeMs].join(':');
   const known = findings.get(file);
   if (known?.key === key) return known.finding;
-  const finding = parse(file, readFileSync(fd, 'utf8'));
+  const finding = parse(file, opened.read().toString('utf8'));
   if (findings.size >= MAX_REMEMBERED) findings.clear();
   findings.set(file, { key, finding });
   return finding;
@@ -81,12 +77,4 @@ function parse(file: string, text: string): GeoIpFileFinding {
     // parseGeoIp names the line (`FILE:LINE: expected ...`) and never quotes it.
     return { kind: 'error', message: `this is not a Tor GeoIP file: ${error.message}` };
   }
-}
-
-function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
 }

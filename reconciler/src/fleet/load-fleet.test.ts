@@ -789,6 +789,13 @@ describe('good fleets load with their defaults applied', () => {
       },
     },
     {
+      name: 'rotateEvery in days, the grammar the settings use (1d = 24h, the longest allowed)',
+      text: onePool({ mode: 'rotating', extra: ['rotateEvery: 1d'] }),
+      check: ({ fleet }) => {
+        assert.equal(fleet.pools[0]?.rotateEverySeconds, 86_400);
+      },
+    },
+    {
       name: 'same ports on different loopback addresses',
       text: twoPools(POOL('a', 19050, ['bind: 127.0.0.2']), POOL('b', 19050, ['bind: 127.0.0.3'])),
       check: ({ fleet }) => {

@@ -16,7 +16,7 @@ import { checkGeoIpFile, type GeoIpFileCheck } from './geoip-file-check.js';
 import type { RawFleet, RawPool } from './raw-fleet.js';
 import { validateAgainstSchema } from './schema-validation.js';
 import { Secret } from './secret.js';
-import { checkSemantics, parseDuration } from './semantic-checks.js';
+import { checkSemantics, rotateEverySeconds } from './semantic-checks.js';
 import { parseYamlDocument } from './yaml-document.js';
 
 /** Largest fleet file accepted. */
@@ -149,6 +149,6 @@ function buildPool(raw: RawPool): PoolSpec {
     count: raw.count,
     basePort: raw.basePort,
     bind: raw.bind ?? DEFAULT_BIND,
-    rotateEverySeconds: raw.mode === 'rotating' ? parseDuration(raw.rotateEvery ?? DEFAULT_ROTATE_EVERY) : null,
+    rotateEverySeconds: raw.mode === 'rotating' ? rotateEverySeconds(raw.rotateEvery ?? DEFAULT_ROTATE_EVERY) : null,
   };
 }

@@ -1,3 +1,4 @@
+import { DURATION_EXAMPLES, parseDuration } from '../duration.js';
 import { dirAuthorityProblems } from './dir-authority.js';
 import type { EnvOrigins } from './env-origin.js';
 import type { FleetIssue } from './fleet-issue.js';
@@ -172,7 +173,17 @@ function checkRotation(
     );
     return;
   }
-  const seconds = parseDuration(pool.rotateEvery);
+  const ms = parseDuration(pool.rotateEvery);
+  if (ms === undefined) {
+    result.issues.push(
+      document.issueAt(
+        at('rotateEvery'),
+        `${origins.show(at('rotateEvery'), pool.rotateEvery)} is not ${DURATION_EXAMPLES}`,
+      ),
+    );
+    return;
+  }
+  const seconds = ms / 1000;
   if (seconds < MIN_ROTATE_SECONDS || seconds > MAX_ROTATE_SECONDS) {
     result.issues.push(
       document.issueAt(
@@ -242,9 +253,9 @@ function checkPortOverlaps(
   });
 }
 
-/** `30s`, `10m`, `1h` → seconds. The schema has already checked the form. */
-export function parseDuration(text: string): number {
-  const unit = text.slice(-1);
-  const amount = Number(text.slice(0, -1));
-  return amount * (unit === 'h' ? 3600 : unit === 'm' ? 60 : 1);
+/** `rotateEvery` in seconds, for a fleet whose checks passed (the schema and `checkRotation` hold it to the grammar). */
+export function rotateEverySeconds(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`rotateEvery "${text}" passed the fleet checks but is not a duration`);
+  return ms / 1000;
 }

@@ -32,7 +32,7 @@ describe('assertUsableDbPath', () => {
     ['/dev/null', '/dev/null', /under \/proc, \/sys or \/dev/],
     ['a path through a link into /proc', path.join(dir, 'proc-link', 'nodes.db'), /leads to \/proc\//],
     ['a directory', path.join(dir, 'adir'), /exists and is a directory/],
-    ['a FIFO', fifo, /exists and is not a regular file/],
+    ['a FIFO', fifo, /exists and is a FIFO \(named pipe\); set TORFLEET_DB/],
     ['a path through a regular file', path.join(file, 'nodes.db'), /is not a directory/],
     ['an empty path', '', /the path is empty/],
   ];

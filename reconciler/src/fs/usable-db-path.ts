@@ -1,6 +1,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { fileKind } from './file-kind.js';
 import { isSystemPath } from './system-paths.js';
 
 /**
@@ -25,7 +26,7 @@ export function assertUsableDbPath(file: string, setting = 'TORFLEET_DB'): void 
   if (isSystemPath(real)) refuse(`it leads to ${real}, under /proc, /sys or /dev, where no database can live`);
   const stats = statSync(existing);
   if (existing === absolute) {
-    if (!stats.isFile()) refuse(`it exists and is ${stats.isDirectory() ? 'a directory' : 'not a regular file'}`);
+    if (!stats.isFile()) refuse(`it exists and is ${fileKind(stats)}`);
   } else if (!stats.isDirectory()) {
     refuse(`${existing} is not a directory`);
   }

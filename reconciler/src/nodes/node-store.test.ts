@@ -2,10 +2,16 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import type { GeoSelector } from '../fleet/fleet-types.js';
+import { inPoolGeo } from '../fleet/geo-match.js';
+import { groupBySlash16 } from '../plan/exit-groups.js';
+import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { tempDir } from '../testing/temp-dir.js';
+import { createConsensusSource } from './consensus-source.js';
 import type { NodeSource } from './node-source.js';
 import { NodeStore } from './node-store.js';
 import type { NodeSnapshot, Relay } from './relay.js';
+import { summarizeSnapshot } from './snapshot-guard.js';
 import { MIGRATIONS } from './store-migrations.js';
 
 const SOURCE: NodeSource = {
@@ -107,7 +113,7 @@ describe('node store', () => {
       country: 'NL',
       network: '203.0.0.0/16',
     });
-    const groups = store.exitGroups('NON_US');
+    const groups = groupBySlash16(store.eligibleExits('NON_US'));
     assert.deepEqual(
       groups.map((g) => [g.network, g.exits.map((e) => e.nickname)]),
       [
@@ -266,6 +272,34 @@ describe('node store', () => {
     );
     store.storeSnapshot(SOURCE, snapshot(RELAYS, at), null, at, at);
     assert.equal(store.stats(at, 3 * HOUR).lastRefusal, undefined);
+    store.close();
+  });
+
+  test('on the real 2022 consensus: 294 US and 1132 NON_US eligible exits, counted alike by store, guard and planner', async () => {
+    const source = createConsensusSource(sharedConsensusFile, sharedGeoIpFile);
+    const fetched = await source.fetch({ lastModified: null, relaysPublished: null });
+    assert.equal(fetched.kind, 'updated');
+    const store = NodeStore.open(':memory:');
+    store.storeSnapshot(source, fetched.snapshot, null, T0, T0);
+    const exits = { US: 294, NON_US: 1132 };
+    assert.deepEqual(store.stats(T0, HOUR).exits, exits);
+    assert.deepEqual(summarizeSnapshot(fetched.snapshot).exits, exits, 'the snapshot guard counts the same');
+    assert.deepEqual(store.storedSnapshot()?.exits, exits);
+    const GEOS: readonly [GeoSelector, string[], number, number][] = [
+      ['US', [], 294, 56],
+      ['NON_US', [], 1132, 292],
+      ['NON_US', ['DE'], 712, 247],
+      [['DE', 'NL'], [], 551, 92],
+      [['US', 'DE'], ['US'], 420, 49],
+    ];
+    const all = store.allEligibleExits();
+    for (const [geo, exclude, count, groups] of GEOS) {
+      const name = `${JSON.stringify(geo)} minus ${JSON.stringify(exclude)}`;
+      assert.equal(store.eligibleExits(geo, exclude).length, count, name);
+      assert.equal(store.exitsFor(geo, exclude), count, `capacity of ${name}`);
+      assert.equal(store.groupsFor(geo, exclude), groups, `/16 groups of ${name}`);
+      assert.equal(inPoolGeo(all, geo, exclude).length, count, `the planner's exits of ${name}`);
+    }
     store.close();
   });
 });

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import type { GeoCategory } from '../fleet/fleet-types.js';
+import { GEO_CATEGORIES, type GeoCategory } from '../fleet/fleet-types.js';
+import { countryInGeo } from '../fleet/geo-match.js';
 import { assignedCountry } from './country-codes.js';
 
 /** One Tor relay as torfleet stores it, whichever source it came from. */
@@ -81,6 +82,5 @@ export function network16(ipv4: string): string {
 export function eligibleCategory(relay: Relay): GeoCategory | null {
   if (!relay.running || !isExit(relay) || isBadExit(relay) || exitIPv4(relay) === null) return null;
   const country = assignedCountry(relay.country);
-  if (country === null) return null;
-  return country === 'US' ? 'US' : 'NON_US';
+  return GEO_CATEGORIES.find((category) => countryInGeo(country, category)) ?? null;
 }

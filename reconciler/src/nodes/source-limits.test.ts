@@ -71,8 +71,8 @@ describe('consensus and GeoIP files that are not plain files are refused unread'
   execFileSync('mkfifo', [fifo]);
   const CASES: readonly [string, string, string, RegExp][] = [
     ['a consensus FIFO', fifo, sharedGeoIpFile, /consensus file .* is a FIFO/],
-    ['a consensus at /dev/zero', '/dev/zero', sharedGeoIpFile, /consensus file .* is a kernel or device file/],
-    ['a GeoIP file at /dev/zero', sharedConsensusFile, '/dev/zero', /GeoIP file .* is a kernel or device file/],
+    ['a consensus at /dev/zero', '/dev/zero', sharedGeoIpFile, /consensus file .* is a device, not a regular file/],
+    ['a GeoIP file at /dev/zero', sharedConsensusFile, '/dev/zero', /GeoIP file .* is a device, not a regular file/],
   ];
   for (const [name, consensus, geoip, message] of CASES) {
     test(name, { timeout: 20_000 }, async () => {

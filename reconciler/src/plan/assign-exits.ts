@@ -1,7 +1,9 @@
 import type { PoolSpec } from '../fleet/fleet-types.js';
-import { groupBySlash16, type EligibleExit, type ExitGroup } from '../nodes/eligible-exit.js';
+import { inPoolGeo } from '../fleet/geo-match.js';
+import type { EligibleExit } from '../nodes/eligible-exit.js';
+import { groupBySlash16, type ExitGroup } from './exit-groups.js';
 import type { ObservedProxy, ProxyExits, Shortfall } from './plan-types.js';
-import { exitsForGeo, rotatingCountries } from './pool-exits.js';
+import { rotatingCountries } from './pool-exits.js';
 import { bestCandidate, hash32 } from './rendezvous.js';
 
 export interface ExitAssignments {
@@ -160,7 +162,7 @@ export function assignExits(
 }
 
 function candidatesFor(pool: PoolSpec, allExits: readonly EligibleExit[]): PoolCandidates {
-  const exits = exitsForGeo(allExits, pool.geo, pool.exclude);
+  const exits = inPoolGeo(allExits, pool.geo, pool.exclude);
   const groups = pool.mode === 'flexible' ? groupBySlash16(exits) : [];
   return {
     pool,

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { GeoSelector } from './fleet-types.js';
+import { countryInGeo, countryInPoolGeo, geoOfFilter, inPoolGeo, proxyMatchesGeo, type ProxyGeo } from './geo-match.js';
+
+describe('countryInPoolGeo: the one geo rule', () => {
+  const CASES: readonly [string | null, GeoSelector, readonly string[], boolean][] = [
+    ['US', 'US', [], true],
+    ['DE', 'US', [], false],
+    [null, 'US', [], false],
+    ['US', 'US', ['US'], false],
+    ['DE', 'NON_US', [], true],
+    ['US', 'NON_US', [], false],
+    [null, 'NON_US', [], false],
+    ['DE', 'NON_US', ['DE'], false],
+    ['NL', 'NON_US', ['DE'], true],
+    ['DE', ['DE', 'NL'], [], true],
+    ['FR', ['DE', 'NL'], [], false],
+    ['US', ['US', 'DE'], [], true],
+    ['NL', ['DE', 'NL'], ['NL'], false],
+    [null, ['DE'], [], false],
+    ['FR', ['DE'], ['FR'], false],
+  ];
+  for (const [country, geo, exclude, expected] of CASES) {
+    test(`${String(country)} in ${JSON.stringify(geo)} minus ${JSON.stringify(exclude)}: ${expected}`, () => {
+      assert.equal(countryInPoolGeo(country, geo, exclude), expected);
+      if (exclude.length === 0) assert.equal(countryInGeo(country, geo), expected);
+    });
+  }
+
+  test('inPoolGeo keeps the order of what it filters', () => {
+    const exits = [{ country: 'NL' }, { country: 'US' }, { country: null }, { country: 'DE' }];
+    assert.deepEqual(inPoolGeo(exits, 'NON_US', []), [{ country: 'NL' }, { country: 'DE' }]);
+  });
+});
+
+describe('the ?geo= filter in the rule terms', () => {
+  test('geoOfFilter: a category in any case, else one country', () => {
+    assert.deepEqual(['us', 'NON_US', 'non_us', 'de', 'DE'].map(geoOfFilter), [
+      'US',
+      'NON_US',
+      'NON_US',
+      ['DE'],
+      ['DE'],
+    ]);
+  });
+
+  const US_POOL: ProxyGeo = { geo: 'US', exitCountries: ['US'] };
+  const NON_US_PINNED: ProxyGeo = { geo: 'NON_US', exitCountries: ['DE'] };
+  const NON_US_ROTATING: ProxyGeo = { geo: 'NON_US', exitCountries: [] };
+  const US_NO_EXITS: ProxyGeo = { geo: 'US', exitCountries: [] };
+  const LIST: ProxyGeo = { geo: ['DE', 'NL'], exitCountries: ['DE'] };
+  const LIST_WITH_US: ProxyGeo = { geo: ['US', 'DE'], exitCountries: ['US'] };
+  const CASES: readonly [string, ProxyGeo, string, boolean][] = [
+    ['a US pool', US_POOL, 'US', true],
+    ['a US pool', US_POOL, 'NON_US', false],
+    ['a US pool without exits yet', US_NO_EXITS, 'US', true],
+    ['a pinned NON_US pool', NON_US_PINNED, 'NON_US', true],
+    ['a pinned NON_US pool', NON_US_PINNED, 'DE', true],
+    ['a pinned NON_US pool', NON_US_PINNED, 'FR', false],
+    ['a pinned NON_US pool', NON_US_PINNED, 'US', false],
+    ['a rotating NON_US pool', NON_US_ROTATING, 'NON_US', true],
+    ['a rotating NON_US pool', NON_US_ROTATING, 'DE', false],
+    ['a [DE, NL] pool', LIST, 'NL', true],
+    ['a [DE, NL] pool', LIST, 'NON_US', true],
+    ['a [DE, NL] pool', LIST, 'US', false],
+    ['a [US, DE] pool', LIST_WITH_US, 'US', true],
+    ['a [US, DE] pool', LIST_WITH_US, 'NON_US', true],
+    ['a [US, DE] pool', LIST_WITH_US, 'FR', false],
+  ];
+  for (const [name, proxy, filter, expected] of CASES) {
+    test(`${name} ${expected ? 'matches' : 'does not match'} ?geo=${filter}`, () => {
+      assert.equal(proxyMatchesGeo(proxy, geoOfFilter(filter)), expected);
+    });
+  }
+});

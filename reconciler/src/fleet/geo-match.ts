@@ -1,0 +1,56 @@
+import type { GeoSelector } from './fleet-types.js';
+
+/**
+ * The one rule of what a pool's `geo` means, used by the planner (which exits a pool may use), the node
+ * store (eligible exits, capacity) and the API's `?geo=` filter. Pure.
+ *
+ * A country (an assigned ISO 3166-1 alpha-2 code, upper case; null when unknown) is in a geo when:
+ * - `US`: it is US;
+ * - `NON_US`: it is known and is not US (an exit of unknown country is in no geo);
+ * - a country list: it is in the list.
+ */
+export function countryInGeo(country: string | null, geo: GeoSelector): boolean {
+  if (country === null) return false;
+  if (geo === 'US') return country === 'US';
+  if (geo === 'NON_US') return country !== 'US';
+  return geo.includes(country);
+}
+
+/** Whether a pool of `geo` minus `exclude` may exit in `country`: in the geo and not excluded. */
+export function countryInPoolGeo(country: string | null, geo: GeoSelector, exclude: readonly string[]): boolean {
+  return countryInGeo(country, geo) && country !== null && !exclude.includes(country);
+}
+
+/** The items (exits, relays) of `items` a pool of `geo` minus `exclude` may use, in their order. */
+export function inPoolGeo<T extends { readonly country: string | null }>(
+  items: readonly T[],
+  geo: GeoSelector,
+  exclude: readonly string[],
+): T[] {
+  return items.filter((item) => countryInPoolGeo(item.country, geo, exclude));
+}
+
+/** `?geo=` as a geo: `US`, `NON_US` (any case), or one country code as a one-country list. */
+export function geoOfFilter(text: string): GeoSelector {
+  const upper = text.toUpperCase();
+  return upper === 'US' || upper === 'NON_US' ? upper : [upper];
+}
+
+/** What a proxy is known to exit in, as the `?geo=` filter sees it. */
+export interface ProxyGeo {
+  /** Its pool's geo. */
+  readonly geo: GeoSelector;
+  /** The countries of its pinned exits, or the countries a rotating proxy may use (empty: any of its geo). */
+  readonly exitCountries: readonly string[];
+}
+
+/**
+ * The `?geo=` filter in the rule's terms: a proxy matches `filter` when its pool's geo is that very category
+ * (`?geo=NON_US` lists every NON_US pool, with or without exits), or a country it names is in `filter`: the
+ * pool's country list, else (a US or NON_US pool) the countries of its exits.
+ */
+export function proxyMatchesGeo(proxy: ProxyGeo, filter: GeoSelector): boolean {
+  if (typeof proxy.geo === 'string' && proxy.geo === filter) return true;
+  const named = typeof proxy.geo === 'string' ? proxy.exitCountries : proxy.geo;
+  return named.some((country) => countryInGeo(country, filter));
+}
