@@ -1,3 +1,4 @@
+import { forEachConcurrently } from '../concurrency/for-each-concurrently.js';
 import { errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, Plan, PlannedChange, ProxySpec } from '../plan/plan-types.js';
@@ -55,12 +56,12 @@ export async function applyPlan(plan: Plan, deps: ApplyDependencies): Promise<Ap
     }
   };
   const limit = deps.concurrency ?? 4;
-  await inBatches(
+  await forEachConcurrently(
     plan.changes.filter((c) => c.action === 'delete'),
     limit,
     run,
   );
-  await inBatches(
+  await forEachConcurrently(
     plan.changes.filter((c) => c.action === 'replace' || c.action === 'create'),
     limit,
     run,
@@ -90,15 +91,4 @@ async function applyChange(
       return runtime.create(change.after, torrc, revision);
     }
   }
-}
-
-async function inBatches<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await run(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
