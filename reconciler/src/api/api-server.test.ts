@@ -268,6 +268,8 @@ describe('the read-only API', () => {
           changes: [],
           shortfalls: [],
           errorCode: null,
+          disposition: null,
+          retryInMs: null,
         },
       ],
     };

@@ -1,5 +1,5 @@
 import { forEachConcurrently } from '../concurrency/for-each-concurrently.js';
-import { errorMessage } from '../errors.js';
+import { summarizeError, type ErrorSummary } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, Plan, PlannedChange, ProxySpec } from '../plan/plan-types.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
@@ -15,7 +15,8 @@ export interface ApplyDependencies {
 
 export interface ChangeFailure {
   readonly change: PlannedChange;
-  readonly error: string;
+  /** The typed error, as a value: its code and disposition decide the controller's next step. */
+  readonly error: ErrorSummary;
 }
 
 export interface ApplyResult {
@@ -46,12 +47,15 @@ export async function applyPlan(plan: Plan, deps: ApplyDependencies): Promise<Ap
         revision: plan.revision,
       });
     } catch (error) {
-      failures.push({ change, error: errorMessage(error) });
+      const summary = summarizeError(error);
+      failures.push({ change, error: summary });
       log.error('change failed', {
         proxy: change.proxy,
         action: change.action,
         revision: plan.revision,
-        error: errorMessage(error),
+        code: summary.code,
+        disposition: summary.disposition,
+        error: summary.message,
       });
     }
   };

@@ -178,12 +178,16 @@ export class ProcessRuntime implements ProxyRuntime {
         new Promise<number>((resolve, reject) => {
           child.once('error', (error) => {
             reject(
-              new TorfleetError(
-                'RUNTIME',
-                'stalled',
-                `cannot start tor for ${name}; is ${binary} installed (apt-get install tor)?`,
-                { cause: error },
-              ),
+              (error as NodeJS.ErrnoException).code === 'ENOENT'
+                ? new TorfleetError(
+                    'TOR_MISSING',
+                    'stalled',
+                    `cannot start tor for ${name}: "${binary}" is not installed (apt-get install tor)`,
+                    { cause: error },
+                  )
+                : new TorfleetError('RUNTIME', 'generic', `cannot start tor for ${name} with ${binary}`, {
+                    cause: error,
+                  }),
             );
           });
           child.once('spawn', () => {
