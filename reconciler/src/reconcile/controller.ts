@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { ApplyResult } from '../apply/apply-plan.js';
 import type { Plan } from '../plan/plan-types.js';
 import { PassTimeoutError } from './pass-timeout-error.js';
+import { initialStatus, livenessOf, withCondition } from './controller-state.js';
 import { verdictOfError, verdictOfResult, type NextStep, type PassVerdict } from './pass-verdict.js';
 import type { Condition, ConditionReason, ControllerStatus, Liveness, PassRecord } from './status.js';
 
@@ -70,30 +71,7 @@ export class Controller {
     this.passTimeoutMs = options.passTimeoutMs ?? DEFAULT_PASS_TIMEOUT_MS;
     this.livenessBoundMs = options.livenessBoundMs ?? 2 * this.passTimeoutMs;
     this.lastProgressAt = this.now();
-    const at = this.now().toISOString();
-    this.status = {
-      lastAppliedRevision: null,
-      lastAttemptedRevision: null,
-      conditions: [
-        {
-          type: 'Ready',
-          status: 'Unknown',
-          reason: 'Initializing',
-          message: 'no pass has finished yet',
-          lastTransitionTime: at,
-        },
-        {
-          type: 'Reconciling',
-          status: 'False',
-          reason: 'Initializing',
-          message: 'waiting for the first pass',
-          lastTransitionTime: at,
-        },
-        { type: 'Stalled', status: 'False', reason: 'Initializing', message: '', lastTransitionTime: at },
-      ],
-      passes: [],
-      inventory: [],
-    };
+    this.status = initialStatus(this.now().toISOString());
   }
 
   getStatus(): ControllerStatus {
@@ -107,34 +85,14 @@ export class Controller {
 
   /** Whether the controller still makes progress; see the class comment for the rule. */
   liveness(): Liveness {
-    const now = this.now();
-    const base = { lastProgressAt: this.lastProgressAt.toISOString(), boundMs: this.livenessBoundMs };
-    const due = !this.stopped && (this.running !== undefined || this.pending !== undefined || this.retryDue);
-    if (!due) return { ...base, live: true, reason: 'Idle', message: 'no pass is due' };
-    const since = now.getTime() - this.lastProgressAt.getTime();
-    if (since <= this.livenessBoundMs) {
-      return { ...base, live: true, reason: 'Progressing', message: `last progress ${seconds(since)} ago` };
-    }
-    const bound = seconds(this.livenessBoundMs);
-    const runningFor = this.passStartedAt ? now.getTime() - this.passStartedAt.getTime() : 0;
-    if (this.passStartedAt && runningFor > this.livenessBoundMs) {
-      return {
-        ...base,
-        live: false,
-        reason: 'Wedged',
-        message: `the controller is wedged: a pass has run for ${seconds(runningFor)}, beyond the liveness bound of ${bound}; restart torfleet`,
-      };
-    }
-    const last = this.status.passes[0];
-    const cause = last
-      ? ` (${this.status.passes.filter((p) => p.outcome === 'failed').length} failed passes; last: ${last.errorCode ?? last.reason}: ${last.message})`
-      : '';
-    return {
-      ...base,
-      live: false,
-      reason: 'NoProgress',
-      message: `no reconcile pass has made progress for ${seconds(since)}, beyond the liveness bound of ${bound}${cause}; see GET /status`,
-    };
+    return livenessOf({
+      now: this.now(),
+      lastProgressAt: this.lastProgressAt,
+      boundMs: this.livenessBoundMs,
+      due: !this.stopped && (this.running !== undefined || this.pending !== undefined || this.retryDue),
+      passStartedAt: this.passStartedAt,
+      passes: this.status.passes,
+    });
   }
 
   /** "Look again", for any reason (a commit, a node refresh, a container event, a resync). */
@@ -309,15 +267,6 @@ export class Controller {
     reason: ConditionReason,
     message: string,
   ): void {
-    const conditions = this.status.conditions.map((c) => {
-      if (c.type !== type) return c;
-      const transition = c.status !== status ? this.now().toISOString() : c.lastTransitionTime;
-      return { type, status, reason, message, lastTransitionTime: transition };
-    });
-    this.status = { ...this.status, conditions };
+    this.status = withCondition(this.status, { type, status, reason, message }, this.now().toISOString());
   }
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 1000)} s`;
 }
