@@ -114,7 +114,7 @@ function verdictOfFailures(
     stalled: first
       ? {
           reason: reasonOf(first.error.code, 'ApplyFailed'),
-          message: `${String(stalled.length)} change(s) need a human: ${stalled.map(describe).join('; ')}`,
+          message: `${String(stalled.length)} change(s) need a human: ${listed(stalled)}`,
         }
       : null,
   };
@@ -150,6 +150,16 @@ export function verdictOfError(error: unknown): PassVerdict {
     next,
     stalled: stalled ? { reason, message } : null,
   };
+}
+
+/** The stalled changes shown in the Stalled condition at most; each pass's changes list them all. */
+const MAX_LISTED = 3;
+
+function listed(failures: readonly ChangeFailure[]): string {
+  const shown = failures.slice(0, MAX_LISTED).map(describe).join('; ');
+  return failures.length > MAX_LISTED
+    ? `${shown}; and ${String(failures.length - MAX_LISTED)} more (GET /status)`
+    : shown;
 }
 
 function describe(failure: ChangeFailure): string {
