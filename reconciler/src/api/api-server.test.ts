@@ -269,6 +269,8 @@ describe('the read-only API', () => {
           changes: [],
           shortfalls: [],
           errorCode: null,
+          disposition: null,
+          retryInMs: null,
         },
       ],
     };

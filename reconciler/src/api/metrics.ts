@@ -1,11 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { GEO_CATEGORIES, geoCategoryOf } from '../fleet/fleet-types.js';
 import type { Plan, PlanAction } from '../plan/plan-types.js';
-import type { PassOutcome, PassRecord } from '../reconcile/status.js';
+import { ERROR_CODES, INTERNAL_CODE } from '../errors.js';
+import { CONDITION_REASONS, CONDITION_TYPES, type PassOutcome, type PassRecord } from '../reconcile/status.js';
 import type { ApiSource } from './api-source.js';
 
 const OUTCOMES: readonly PassOutcome[] = ['converged', 'partial', 'stalled', 'failed'];
 const ACTIONS: readonly PlanAction[] = ['create', 'replace', 'delete', 'noop'];
+const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+/** Change failure codes: torfleet's own, INTERNAL, and OTHER for a cause's code (EACCES, ...) outside them. */
+const FAILURE_CODES: readonly string[] = [...ERROR_CODES, INTERNAL_CODE, 'OTHER'];
 
 /**
  * The contract's metrics, in a registry of their own (no module-level singleton). Gauges are read from
@@ -19,6 +23,7 @@ export class TorfleetMetrics {
   private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   private readonly egressChecks: Counter<'result'>;
   private readonly httpDuration: Histogram<'method' | 'route'>;
+  private readonly changeFailures: Counter<'code'>;
 
   constructor(source: ApiSource, routes: readonly string[]) {
     const registers = [this.registry];
@@ -158,6 +163,30 @@ export class TorfleetMetrics {
         this.set(source.liveness?.().live === false ? 0 : 1);
       },
     });
+    new Gauge({
+      name: 'torfleet_reconcile_condition',
+      help: '1 for each status condition (Ready, Reconciling, Stalled) at its current status and reason, 0 for every other.',
+      labelNames: ['type', 'status', 'reason'],
+      registers,
+      collect() {
+        const current = source.status().conditions;
+        for (const type of CONDITION_TYPES) {
+          const now = current.find((c) => c.type === type);
+          for (const status of CONDITION_STATUSES) {
+            for (const reason of CONDITION_REASONS) {
+              this.set({ type, status, reason }, now?.status === status && now.reason === reason ? 1 : 0);
+            }
+          }
+        }
+      },
+    });
+    this.changeFailures = new Counter({
+      name: 'torfleet_change_failures_total',
+      help: 'Planned changes that failed to apply, by error code (see GET /status for the message and disposition).',
+      labelNames: ['code'],
+      registers,
+    });
+    for (const code of FAILURE_CODES) this.changeFailures.inc({ code }, 0);
     this.egressChecks = new Counter({
       name: 'torfleet_egress_checks_total',
       help: 'Egress checks through the proxies, by result (ok, mismatch, failed).',
@@ -200,6 +229,10 @@ export class TorfleetMetrics {
   observePass(record: PassRecord): void {
     this.reconcileTotal.inc({ result: record.outcome });
     this.reconcileDuration.observe(record.durationMs / 1000);
+    for (const change of record.changes) {
+      if (change.code === undefined) continue;
+      this.changeFailures.inc({ code: FAILURE_CODES.includes(change.code) ? change.code : 'OTHER' });
+    }
   }
 
   observeEgress(result: string): void {

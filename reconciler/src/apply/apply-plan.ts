@@ -1,4 +1,5 @@
-import { errorMessage } from '../errors.js';
+import { forEachConcurrently } from '../concurrency/for-each-concurrently.js';
+import { summarizeError, type ErrorSummary } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, Plan, PlannedChange, ProxySpec } from '../plan/plan-types.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
@@ -14,7 +15,8 @@ export interface ApplyDependencies {
 
 export interface ChangeFailure {
   readonly change: PlannedChange;
-  readonly error: string;
+  /** The typed error, as a value: its code and disposition decide the controller's next step. */
+  readonly error: ErrorSummary;
 }
 
 export interface ApplyResult {
@@ -45,22 +47,25 @@ export async function applyPlan(plan: Plan, deps: ApplyDependencies): Promise<Ap
         revision: plan.revision,
       });
     } catch (error) {
-      failures.push({ change, error: errorMessage(error) });
+      const summary = summarizeError(error);
+      failures.push({ change, error: summary });
       log.error('change failed', {
         proxy: change.proxy,
         action: change.action,
         revision: plan.revision,
-        error: errorMessage(error),
+        code: summary.code,
+        disposition: summary.disposition,
+        error: summary.message,
       });
     }
   };
   const limit = deps.concurrency ?? 4;
-  await inBatches(
+  await forEachConcurrently(
     plan.changes.filter((c) => c.action === 'delete'),
     limit,
     run,
   );
-  await inBatches(
+  await forEachConcurrently(
     plan.changes.filter((c) => c.action === 'replace' || c.action === 'create'),
     limit,
     run,
@@ -90,15 +95,4 @@ async function applyChange(
       return runtime.create(change.after, torrc, revision);
     }
   }
-}
-
-async function inBatches<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await run(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -36,7 +36,7 @@ export async function applyCommand(context: CliContext): Promise<ExitCode> {
     const { plan, result } = await reconcilePass(deps);
     context.out(formatPlan(plan));
     for (const failure of result.failures)
-      context.err(`torfleet: ${failure.change.proxy}: ${failure.change.action} failed: ${failure.error}\n`);
+      context.err(`torfleet: ${failure.change.proxy}: ${failure.change.action} failed: ${failure.error.message}\n`);
     if (result.failures.length > 0 || plan.shortfalls.length > 0) {
       context.out(
         `Applied ${result.done.length} change(s); ${result.failures.length} failed${plan.shortfalls.length > 0 ? '; the fleet is short of exits' : ''}.\n`,

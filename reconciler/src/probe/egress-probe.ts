@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { forEachConcurrently } from '../concurrency/for-each-concurrently.js';
 import { errorMessage } from '../errors.js';
 import type { ProxySpec } from '../plan/plan-types.js';
 import { blamesExit, describeBootstrap, type EgressDiagnosis } from './egress-diagnosis.js';
@@ -112,16 +113,11 @@ export class EgressProber {
     });
     const checked: ProbedCheck[] = [];
     let quarantineChanged = false;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < due.length) {
-        const spec = due[next++] as ProxySpec;
-        const { check, changed } = await this.checkOne(spec);
-        checked.push({ proxy: spec.name, check });
-        quarantineChanged ||= changed;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, due.length) }, worker));
+    await forEachConcurrently(due, 4, async (spec) => {
+      const { check, changed } = await this.checkOne(spec);
+      checked.push({ proxy: spec.name, check });
+      quarantineChanged ||= changed;
+    });
     return { checked, quarantineChanged };
   }
 

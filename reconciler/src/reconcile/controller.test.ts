@@ -64,9 +64,9 @@ describe('Controller', () => {
     assert.equal(controller.getStatus().lastAppliedRevision, 'r1');
   });
 
-  test('a failed pass is retried with backoff until it succeeds', async () => {
+  test('a failed pass (a generic error) is retried with backoff until it succeeds', async () => {
     const fake = scripted([
-      () => Promise.reject(new TorfleetError('RUNTIME', 'waiting', 'docker: cannot list containers')),
+      () => Promise.reject(new TorfleetError('RUNTIME', 'generic', 'container torfleet-us-0 lost its torfleet labels')),
       () => Promise.reject(new Error('boom')),
       () => Promise.resolve(plan('r2')),
     ]);

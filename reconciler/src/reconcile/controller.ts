@@ -1,10 +1,11 @@
-import { errorMessage, TorfleetError } from '../errors.js';
-import { FleetValidationError, formatIssue } from '../fleet/fleet-issue.js';
+import { errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ApplyResult } from '../apply/apply-plan.js';
 import type { Plan } from '../plan/plan-types.js';
 import { PassTimeoutError } from './pass-timeout-error.js';
-import type { Condition, ConditionReason, ControllerStatus, Liveness, PassOutcome, PassRecord } from './status.js';
+import { initialStatus, livenessOf, withCondition } from './controller-state.js';
+import { verdictOfError, verdictOfResult, type NextStep, type PassVerdict } from './pass-verdict.js';
+import type { Condition, ConditionReason, ControllerStatus, Liveness, PassRecord } from './status.js';
 
 /**
  * What one pass does; it reports the revision it read as soon as it knows it. `signal` aborts when the
@@ -16,6 +17,8 @@ export type PassFunction = (
 ) => Promise<{ plan: Plan; result: ApplyResult }>;
 
 export const DEFAULT_PASS_TIMEOUT_MS = 10 * 60_000;
+/** How long after a `waiting` error (Docker busy, the node database still empty) that names no delay of its own. */
+export const DEFAULT_WAITING_DELAY_MS = 10_000;
 
 export interface ControllerOptions {
   readonly pass: PassFunction;
@@ -24,6 +27,8 @@ export interface ControllerOptions {
   readonly random?: () => number;
   /** Retry delays after a failed pass: base·2^n with full jitter, at most max. */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** The delay after a `waiting` error that names none (its `retryAfterMs`); default DEFAULT_WAITING_DELAY_MS. */
+  readonly waitingDelayMs?: number;
   readonly historySize?: number;
   /** Called when a pass ends (metrics). */
   readonly onPass?: (record: PassRecord, plan: Plan | null) => void;
@@ -35,9 +40,11 @@ export interface ControllerOptions {
 
 /**
  * Level-triggered reconciling: every event only says "look again"; a pass re-reads everything.
- * One pass at a time; events during a pass cause exactly one more pass after it. A failed pass is
- * retried with capped exponential backoff and jitter; a stalled one (an invalid fleet: a human must
- * commit a fix) is not retried until the next event. Status is written when every pass ends.
+ * One pass at a time; events during a pass cause exactly one more pass after it. The error that ends
+ * a pass (or its failed changes, see verdictOfResult) decides what comes next by its disposition:
+ * `generic` is retried with capped exponential backoff and jitter; `waiting` after its own delay (no
+ * backoff); `stalled` (an invalid fleet, the tor image missing, a torrc tor refuses: a human must act)
+ * not until the next event (a commit, a Docker event, a resync). Status is written when every pass ends.
  * Each pass has a deadline: past it the pass is abandoned (its signal aborts) and counts as failed.
  * Liveness: progress is a pass that ends in anything but `failed`; `liveness()` is false when passes are
  * due (one running, queued, or a retry waiting) and the last progress is older than the bound.
@@ -64,30 +71,7 @@ export class Controller {
     this.passTimeoutMs = options.passTimeoutMs ?? DEFAULT_PASS_TIMEOUT_MS;
     this.livenessBoundMs = options.livenessBoundMs ?? 2 * this.passTimeoutMs;
     this.lastProgressAt = this.now();
-    const at = this.now().toISOString();
-    this.status = {
-      lastAppliedRevision: null,
-      lastAttemptedRevision: null,
-      conditions: [
-        {
-          type: 'Ready',
-          status: 'Unknown',
-          reason: 'Initializing',
-          message: 'no pass has finished yet',
-          lastTransitionTime: at,
-        },
-        {
-          type: 'Reconciling',
-          status: 'False',
-          reason: 'Initializing',
-          message: 'waiting for the first pass',
-          lastTransitionTime: at,
-        },
-        { type: 'Stalled', status: 'False', reason: 'Initializing', message: '', lastTransitionTime: at },
-      ],
-      passes: [],
-      inventory: [],
-    };
+    this.status = initialStatus(this.now().toISOString());
   }
 
   getStatus(): ControllerStatus {
@@ -101,34 +85,14 @@ export class Controller {
 
   /** Whether the controller still makes progress; see the class comment for the rule. */
   liveness(): Liveness {
-    const now = this.now();
-    const base = { lastProgressAt: this.lastProgressAt.toISOString(), boundMs: this.livenessBoundMs };
-    const due = !this.stopped && (this.running !== undefined || this.pending !== undefined || this.retryDue);
-    if (!due) return { ...base, live: true, reason: 'Idle', message: 'no pass is due' };
-    const since = now.getTime() - this.lastProgressAt.getTime();
-    if (since <= this.livenessBoundMs) {
-      return { ...base, live: true, reason: 'Progressing', message: `last progress ${seconds(since)} ago` };
-    }
-    const bound = seconds(this.livenessBoundMs);
-    const runningFor = this.passStartedAt ? now.getTime() - this.passStartedAt.getTime() : 0;
-    if (this.passStartedAt && runningFor > this.livenessBoundMs) {
-      return {
-        ...base,
-        live: false,
-        reason: 'Wedged',
-        message: `the controller is wedged: a pass has run for ${seconds(runningFor)}, beyond the liveness bound of ${bound}; restart torfleet`,
-      };
-    }
-    const last = this.status.passes[0];
-    const cause = last
-      ? ` (${this.status.passes.filter((p) => p.outcome === 'failed').length} failed passes; last: ${last.errorCode ?? last.reason}: ${last.message})`
-      : '';
-    return {
-      ...base,
-      live: false,
-      reason: 'NoProgress',
-      message: `no reconcile pass has made progress for ${seconds(since)}, beyond the liveness bound of ${bound}${cause}; see GET /status`,
-    };
+    return livenessOf({
+      now: this.now(),
+      lastProgressAt: this.lastProgressAt,
+      boundMs: this.livenessBoundMs,
+      due: !this.stopped && (this.running !== undefined || this.pending !== undefined || this.retryDue),
+      passStartedAt: this.passStartedAt,
+      passes: this.status.passes,
+    });
   }
 
   /** "Look again", for any reason (a commit, a node refresh, a container event, a resync). */
@@ -167,7 +131,7 @@ export class Controller {
     this.passStartedAt = started;
     let revision: string | null = null;
     this.setCondition('Reconciling', 'True', 'Progressing', `pass triggered by ${trigger}`);
-    let record: Omit<PassRecord, 'trigger' | 'revision' | 'startedAt' | 'durationMs'>;
+    let verdict: PassVerdict;
     const abandon = new AbortController();
     try {
       const { plan, result } = await this.withDeadline(
@@ -179,7 +143,7 @@ export class Controller {
           this.status = { ...this.status, lastAttemptedRevision: r };
         }, abandon.signal),
       );
-      record = this.recordOf(plan, result);
+      verdict = verdictOfResult(plan, result);
       this.plan = plan;
       this.status = {
         ...this.status,
@@ -187,23 +151,24 @@ export class Controller {
           .filter((c) => c.after)
           .map((c) => ({ name: c.proxy, pool: c.pool, specHash: c.after?.specHash ?? '' })),
       };
-      if (record.outcome === 'converged' || record.reason === 'Shortfall') {
+      if (verdict.record.outcome === 'converged' || verdict.record.reason === 'Shortfall') {
         this.status = { ...this.status, lastAppliedRevision: plan.revision };
       }
     } catch (error) {
-      record = this.failureOf(error);
+      verdict = verdictOfError(error);
     }
     const finished = this.now();
     this.passStartedAt = undefined;
-    if (record.outcome !== 'failed') this.lastProgressAt = finished;
+    if (verdict.record.outcome !== 'failed') this.lastProgressAt = finished;
     const full: PassRecord = {
       trigger,
       revision,
       startedAt: started.toISOString(),
       durationMs: finished.getTime() - started.getTime(),
-      ...record,
+      ...verdict.record,
+      retryInMs: this.retryDelay(verdict.next),
     };
-    this.finish(full);
+    this.finish(full, verdict);
     this.options.onPass?.(full, this.plan);
   }
 
@@ -239,81 +204,32 @@ export class Controller {
     }
   }
 
-  private recordOf(
-    plan: Plan,
-    result: ApplyResult,
-  ): Omit<PassRecord, 'trigger' | 'revision' | 'startedAt' | 'durationMs'> {
-    const failed = new Map(result.failures.map((f) => [f.change, f.error]));
-    const changes = plan.changes
-      .filter((c) => c.action !== 'noop')
-      .map((c) => {
-        const error = failed.get(c);
-        return { proxy: c.proxy, action: c.action, reason: c.reason, ...(error === undefined ? {} : { error }) };
-      });
-    if (result.failures.length > 0) {
-      const first = result.failures[0];
-      return {
-        outcome: 'partial',
-        reason: 'ApplyFailed',
-        message: `${result.failures.length} of ${changes.length} changes failed; first: ${first?.change.proxy ?? ''}: ${first?.error ?? ''}`,
-        changes,
-        shortfalls: plan.shortfalls,
-        errorCode: null,
-      };
+  /** The delay before the retry `next` asks for; null when only an event starts the next pass. */
+  private retryDelay(next: NextStep): number | null {
+    switch (next.kind) {
+      case 'event':
+        this.failures = 0;
+        return null;
+      case 'after':
+        // A dependency that is away for now: its own delay, and the backoff starts afresh after it.
+        this.failures = 0;
+        return Math.min(...next.asked.map((ms) => ms ?? this.options.waitingDelayMs ?? DEFAULT_WAITING_DELAY_MS));
+      case 'backoff': {
+        this.failures++;
+        const backoff = this.options.backoff ?? { baseMs: 1000, maxMs: 300_000 };
+        const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (this.failures - 1));
+        return Math.round(ceiling / 2 + (ceiling / 2) * (this.options.random ?? Math.random)());
+      }
     }
-    if (plan.shortfalls.length > 0) {
-      return {
-        outcome: 'partial',
-        reason: 'Shortfall',
-        message: plan.shortfalls.map((s) => s.message).join('; '),
-        changes,
-        shortfalls: plan.shortfalls,
-        errorCode: null,
-      };
-    }
-    const message =
-      changes.length === 0
-        ? `${plan.revision}: nothing to change`
-        : `${plan.revision}: applied ${changes.length} change(s)`;
-    return { outcome: 'converged', reason: 'Succeeded', message, changes, shortfalls: [], errorCode: null };
   }
 
-  private failureOf(error: unknown): Omit<PassRecord, 'trigger' | 'revision' | 'startedAt' | 'durationMs'> {
-    let reason: ConditionReason = 'ReconcileError';
-    let message = errorMessage(error);
-    if (error instanceof FleetValidationError) {
-      reason = 'InvalidFleet';
-      message = error.issues.map(formatIssue).join('\n');
-    } else if (error instanceof TorfleetError) {
-      const byCode: Partial<Record<TorfleetError['code'], ConditionReason>> = {
-        FLEET_UNREADABLE: 'SourceUnavailable',
-        NODE_DB: 'NodeDataUnavailable',
-        NODE_SOURCE_UNAVAILABLE: 'NodeDataUnavailable',
-        RUNTIME: 'RuntimeUnavailable',
-        TORRC_INVALID: 'ApplyFailed',
-        PASS_TIMEOUT: 'PassTimeout',
-      };
-      reason = byCode[error.code] ?? 'ReconcileError';
-    }
-    const stalled = error instanceof TorfleetError && error.disposition === 'stalled';
-    const outcome: PassOutcome = stalled ? 'stalled' : 'failed';
-    const errorCode = errorCodeOf(error);
-    // A failed pass names its code in the Ready condition, so /status alone says what broke.
-    if (outcome === 'failed') message = `${errorCode}: ${message}`;
-    return { outcome, reason, message, changes: [], shortfalls: [], errorCode };
-  }
-
-  private finish(record: PassRecord): void {
+  private finish(record: PassRecord, verdict: PassVerdict): void {
     const history = [record, ...this.status.passes].slice(0, this.options.historySize ?? 20);
     this.status = { ...this.status, passes: history };
     const ok = record.outcome === 'converged';
     this.setCondition('Ready', ok ? 'True' : 'False', record.reason, record.message);
-    this.setCondition(
-      'Stalled',
-      record.outcome === 'stalled' ? 'True' : 'False',
-      record.reason,
-      record.outcome === 'stalled' ? record.message : '',
-    );
+    const stalled = verdict.stalled;
+    this.setCondition('Stalled', stalled ? 'True' : 'False', stalled?.reason ?? record.reason, stalled?.message ?? '');
     this.setCondition('Reconciling', 'False', record.reason, record.message);
     const fields = {
       trigger: record.trigger,
@@ -324,24 +240,25 @@ export class Controller {
       changes: record.changes.length,
     };
     if (record.outcome === 'converged') this.log.info('pass finished', fields);
-    else this.log.warn('pass finished', { ...fields, message: record.message });
+    else this.log.warn('pass finished', { ...fields, errorCode: record.errorCode, message: record.message });
 
-    if (record.outcome === 'failed' || (record.outcome === 'partial' && record.reason === 'ApplyFailed')) {
-      this.failures++;
-      const backoff = this.options.backoff ?? { baseMs: 1000, maxMs: 300_000 };
-      const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (this.failures - 1));
-      const delay = Math.round(ceiling / 2 + (ceiling / 2) * (this.options.random ?? Math.random)());
-      this.log.info('retrying after backoff', { delayMs: delay, failures: this.failures });
-      clearTimeout(this.retryTimer);
-      this.retryDue = true;
-      this.retryTimer = setTimeout(() => {
-        this.retryDue = false;
-        this.enqueue('retry');
-      }, delay);
-      this.retryTimer.unref();
-    } else {
-      this.failures = 0;
+    clearTimeout(this.retryTimer);
+    this.retryDue = false;
+    if (record.retryInMs === null) {
+      if (stalled) this.log.info('stalled: waiting for the next event', { reason: stalled.reason });
+      return;
     }
+    this.log.info(verdict.next.kind === 'backoff' ? 'retrying after backoff' : 'retrying after a wait', {
+      delayMs: record.retryInMs,
+      failures: this.failures,
+      disposition: record.disposition,
+    });
+    this.retryDue = true;
+    this.retryTimer = setTimeout(() => {
+      this.retryDue = false;
+      this.enqueue('retry');
+    }, record.retryInMs);
+    this.retryTimer.unref();
   }
 
   private setCondition(
@@ -350,25 +267,6 @@ export class Controller {
     reason: ConditionReason,
     message: string,
   ): void {
-    const conditions = this.status.conditions.map((c) => {
-      if (c.type !== type) return c;
-      const transition = c.status !== status ? this.now().toISOString() : c.lastTransitionTime;
-      return { type, status, reason, message, lastTransitionTime: transition };
-    });
-    this.status = { ...this.status, conditions };
+    this.status = withCondition(this.status, { type, status, reason, message }, this.now().toISOString());
   }
-}
-
-/** The stable code of a pass's error: a TorfleetError's, else a cause's own (`SQLITE_CORRUPT`), else INTERNAL. */
-function errorCodeOf(error: unknown): string {
-  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
-    if (at instanceof TorfleetError) return at.code;
-    const code = (at as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
-  }
-  return 'INTERNAL';
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 1000)} s`;
 }

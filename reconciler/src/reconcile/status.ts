@@ -1,21 +1,33 @@
+import type { ErrorDisposition } from '../errors.js';
 import type { Plan, PlannedChange } from '../plan/plan-types.js';
 
 export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
-/** Why a condition is what it is: a fixed list, so alerts and scripts can match on it. */
-export type ConditionReason =
-  | 'Initializing' // no pass finished yet
-  | 'Progressing' // a pass is running
-  | 'Succeeded' // the proxies match the fleet
-  | 'InvalidFleet' // the fleet file is invalid: needs a commit (Stalled)
-  | 'Shortfall' // not enough eligible exits for every proxy
-  | 'ApplyFailed' // some changes failed; retried with backoff
-  | 'NodeDataUnavailable' // the node database is empty or cannot be read
-  | 'SourceUnavailable' // the fleet repository or file cannot be read
-  | 'RuntimeUnavailable' // the Docker engine (or process runtime) failed
-  | 'PassTimeout' // the pass ran past TORFLEET_PASS_TIMEOUT and was abandoned
-  | 'ReconcileError'; // anything else
+/**
+ * Why a condition is what it is: a fixed list, so alerts and scripts can match on it (and metrics label
+ * every one at start).
+ */
+export const CONDITION_REASONS = [
+  'Initializing', // no pass finished yet
+  'Progressing', // a pass is running
+  'Succeeded', // the proxies match the fleet
+  'InvalidFleet', // the fleet file is invalid: needs a commit (Stalled)
+  'Shortfall', // not enough eligible exits for every proxy
+  'ApplyFailed', // some changes failed; retried with backoff
+  'ImageMissing', // the tor image is not on the Docker engine: run make image (Stalled)
+  'TorrcInvalid', // tor refuses a proxy's torrc: fix the template or the fleet's tor settings (Stalled)
+  'TorMissing', // the tor binary is not installed (Stalled)
+  'RuntimeConflict', // a container in the way that torfleet did not make (Stalled)
+  'NodeDataUnavailable', // the node database is empty or cannot be read
+  'SourceUnavailable', // the fleet repository or file cannot be read
+  'RuntimeUnavailable', // the Docker engine (or process runtime) failed
+  'PassTimeout', // the pass ran past TORFLEET_PASS_TIMEOUT and was abandoned
+  'ReconcileError', // anything else
+] as const;
+export type ConditionReason = (typeof CONDITION_REASONS)[number];
+
+export const CONDITION_TYPES: readonly ConditionType[] = ['Ready', 'Reconciling', 'Stalled'];
 
 export interface Condition {
   readonly type: ConditionType;
@@ -36,16 +48,27 @@ export interface PassRecord {
   readonly outcome: PassOutcome;
   readonly reason: ConditionReason;
   readonly message: string;
-  /** The stable code of the error that failed the pass (TorfleetError codes, or the cause's own such as SQLITE_CORRUPT); null when none. */
+  /**
+   * The stable code of the error that decided the pass's next step (TorfleetError codes, or the cause's
+   * own such as SQLITE_CORRUPT): the pass's error, or a failed change's; null when none.
+   */
   readonly errorCode: string | null;
-  /** The plan's changes (no-ops left out) with their outcome. */
-  readonly changes: readonly {
-    proxy: string;
-    action: PlannedChange['action'];
-    reason: PlannedChange['reason'];
-    error?: string;
-  }[];
+  /** That error's disposition: `stalled` waits for the next event, `waiting` retries after a delay, `generic` backs off. */
+  readonly disposition: ErrorDisposition | null;
+  /** When the controller tries again by itself (backoff or a waiting delay); null when only an event starts the next pass. */
+  readonly retryInMs: number | null;
+  /** The plan's changes (no-ops left out) with their outcome; a failed one has its error's message, code and disposition. */
+  readonly changes: readonly PassChange[];
   readonly shortfalls: Plan['shortfalls'];
+}
+
+export interface PassChange {
+  readonly proxy: string;
+  readonly action: PlannedChange['action'];
+  readonly reason: PlannedChange['reason'];
+  readonly error?: string;
+  readonly code?: string;
+  readonly disposition?: ErrorDisposition;
 }
 
 export interface ControllerStatus {

@@ -142,7 +142,7 @@ export class DockerRuntime implements ProxyRuntime {
     if (labels) {
       if (labels[LABEL.managed] !== 'true' || labels[LABEL.proxy] !== proxy.name) {
         throw new TorfleetError(
-          'RUNTIME',
+          'RUNTIME_CONFLICT',
           'stalled',
           `refusing to remove container ${proxy.id}: it is not labelled ${LABEL.managed}=true and ${LABEL.proxy}=${proxy.name}`,
         );
@@ -163,9 +163,10 @@ export class DockerRuntime implements ProxyRuntime {
     } catch (error) {
       if (statusOf(error) === 404) {
         throw new TorfleetError(
-          'RUNTIME',
+          'IMAGE_MISSING',
           'stalled',
           `the tor image ${image} is not on this Docker engine; build it with "make image" (no registry needed) or docker pull it`,
+          { cause: error },
         );
       }
       throw error;
@@ -213,7 +214,7 @@ export class DockerRuntime implements ProxyRuntime {
   private failure(what: string, error: unknown): TorfleetError {
     if (statusOf(error) === 409 && what.startsWith('create container')) {
       return new TorfleetError(
-        'RUNTIME',
+        'RUNTIME_CONFLICT',
         'stalled',
         `cannot ${what}: a container of that name already exists and torfleet did not make it (or it is being removed); rename or remove it`,
         { cause: error },

@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
 import { withDeadline } from './deadline.js';
+import { isExecutable } from './find-executable.js';
 import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
 import { invalidLabel } from './label-check.js';
 import { mapContainer } from './map-container.js';
@@ -101,8 +102,15 @@ export class ProcessRuntime implements ProxyRuntime {
     };
   }
 
-  preflight(): Promise<void> {
-    return Promise.resolve();
+  /** A tor that cannot start must not cost a replacement its running proxy: checked before anything is removed. */
+  async preflight(spec: ProxySpec): Promise<void> {
+    const binary = this.options.torBinary ?? 'tor';
+    if (await isExecutable(binary)) return;
+    throw new TorfleetError(
+      'TOR_MISSING',
+      'stalled',
+      `cannot start tor for ${spec.name}: "${binary}" is not installed (apt-get install tor)`,
+    );
   }
 
   async create(spec: ProxySpec, torrc: string, revision: string): Promise<ObservedProxy> {
@@ -178,12 +186,16 @@ export class ProcessRuntime implements ProxyRuntime {
         new Promise<number>((resolve, reject) => {
           child.once('error', (error) => {
             reject(
-              new TorfleetError(
-                'RUNTIME',
-                'stalled',
-                `cannot start tor for ${name}; is ${binary} installed (apt-get install tor)?`,
-                { cause: error },
-              ),
+              (error as NodeJS.ErrnoException).code === 'ENOENT'
+                ? new TorfleetError(
+                    'TOR_MISSING',
+                    'stalled',
+                    `cannot start tor for ${name}: "${binary}" is not installed (apt-get install tor)`,
+                    { cause: error },
+                  )
+                : new TorfleetError('RUNTIME', 'generic', `cannot start tor for ${name} with ${binary}`, {
+                    cause: error,
+                  }),
             );
           });
           child.once('spawn', () => {

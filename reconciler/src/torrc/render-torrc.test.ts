@@ -189,10 +189,11 @@ describe('renderTorrc refuses values that could inject torrc lines', () => {
 describe('verifyTorrc', () => {
   test('an option tor does not know is a readable error naming the proxy', async () => {
     const torrc = renderTorrc(`${TEMPLATE}BogusOption 1\n`, spec({}), PATHS);
-    await assert.rejects(
-      verifyTorrc('p-0', torrc),
-      /tor rejects the torrc of p-0: Failed to parse\/validate config: Unknown option 'BogusOption'/,
-    );
+    await assert.rejects(verifyTorrc('p-0', torrc), {
+      code: 'TORRC_INVALID',
+      disposition: 'stalled',
+      message: /tor rejects the torrc of p-0: Failed to parse\/validate config: Unknown option 'BogusOption'/,
+    });
   });
   test('a malformed ExitNodes entry is caught by tor itself', async () => {
     await assert.rejects(
@@ -201,9 +202,18 @@ describe('verifyTorrc', () => {
     );
   });
   test('a missing tor binary says how to install it', async () => {
-    await assert.rejects(
-      verifyTorrc('p-0', 'SocksPort 1\n', { torBinary: '/nonexistent/tor' }),
-      /"\/nonexistent\/tor" is not installed \(apt-get install tor\)/,
-    );
+    await assert.rejects(verifyTorrc('p-0', 'SocksPort 1\n', { torBinary: '/nonexistent/tor' }), {
+      code: 'TOR_MISSING',
+      disposition: 'stalled',
+      message: /"\/nonexistent\/tor" is not installed \(apt-get install tor\)/,
+    });
+  });
+  test('a check killed at its deadline is no verdict on the torrc: waiting, checked again later', async () => {
+    await assert.rejects(verifyTorrc('p-0', 'SocksPort 127.0.0.1:20000\nDisableNetwork 1\n', { timeoutMs: 1 }), {
+      code: 'TORRC_UNCHECKED',
+      disposition: 'waiting',
+      retryAfterMs: 1,
+      message: /did not finish within 0\.001 s/,
+    });
   });
 });

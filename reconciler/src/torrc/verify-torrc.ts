@@ -31,25 +31,42 @@ export async function verifyTorrc(proxy: string, torrc: string, options: VerifyO
   const checked = torrc
     .replace(/^DataDirectory .*$/m, `DataDirectory ${scratch}`)
     .replace(/^ControlSocket .*$/m, `ControlSocket ${scratch}/control`);
-  const { code, output } = await runTor(binary, checked, options.timeoutMs ?? 10_000)
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const { code, output } = await runTor(binary, checked, timeoutMs)
     .finally(() => rm(scratch, { recursive: true, force: true }))
     .catch((error: unknown) => {
-      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new TorfleetError(
+          'TOR_MISSING',
+          'stalled',
+          `cannot check the torrc of ${proxy}: "${binary}" is not installed (apt-get install tor); torfleet checks every torrc with tor --verify-config`,
+          { cause: error },
+        );
+      }
       throw new TorfleetError(
-        'TORRC_INVALID',
-        'stalled',
-        missing
-          ? `cannot check the torrc of ${proxy}: "${binary}" is not installed (apt-get install tor); torfleet checks every torrc with tor --verify-config`
-          : `cannot check the torrc of ${proxy} with ${binary} --verify-config`,
-        { cause: error },
+        'TORRC_UNCHECKED',
+        'generic',
+        `cannot check the torrc of ${proxy} with ${binary} --verify-config`,
+        {
+          cause: error,
+        },
       );
     });
   if (code === 0) return;
+  // Killed at its deadline (a loaded machine), not a verdict on the file: try again later.
+  if (code === null) {
+    throw new TorfleetError(
+      'TORRC_UNCHECKED',
+      'waiting',
+      `cannot check the torrc of ${proxy}: ${binary} --verify-config did not finish within ${String(timeoutMs / 1000)} s; it is checked again shortly (check the machine's load)`,
+      { retryAfterMs: timeoutMs },
+    );
+  }
   const problems = complaintsOf(output, secretsOf(torrc));
   throw new TorfleetError(
     'TORRC_INVALID',
     'stalled',
-    `tor rejects the torrc of ${proxy}: ${problems.join('; ') || `tor --verify-config exited ${code}`}; check templates/torrc.tmpl and the fleet's tor settings`,
+    `tor rejects the torrc of ${proxy}: ${problems.join('; ') || `tor --verify-config exited ${String(code)}`}; check templates/torrc.tmpl and the fleet's tor settings`,
   );
 }
 
@@ -87,7 +104,8 @@ function secretsOf(torrc: string): string[] {
   return secrets.filter((secret) => secret.length > 0).sort((a, b) => b.length - a.length);
 }
 
-function runTor(binary: string, torrc: string, timeoutMs: number): Promise<{ code: number; output: string }> {
+/** Tor's exit code, null when it was killed (at its deadline). */
+function runTor(binary: string, torrc: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, ['--verify-config', '--hush', '--defaults-torrc', '/dev/null', '-f', '-'], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -98,7 +116,7 @@ function runTor(binary: string, torrc: string, timeoutMs: number): Promise<{ cod
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      resolve({ code: code ?? 1, output });
+      resolve({ code, output });
     });
     child.stdin.end(torrc);
   });
