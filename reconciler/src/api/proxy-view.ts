@@ -1,6 +1,7 @@
 import type { GeoSelector, PoolMode } from '../fleet/fleet-types.js';
 import type { ObservedProxy, Plan, ProxyExits } from '../plan/plan-types.js';
 import type { EgressCheck } from '../probe/egress-probe.js';
+import type { ProxyHealth } from '../probe/proxy-health.js';
 
 /** `missing`: wanted by the last plan, but no container (or process) runs it. */
 export type ProxyState = ObservedProxy['state'] | 'missing';
@@ -20,6 +21,8 @@ export interface ProxyView {
   readonly since: string | null;
   /** The last egress check through its SOCKS port; null before the first (or with DisableNetwork). */
   readonly egress: EgressCheck | null;
+  /** What its tor said on its ControlSocket at the last health check; null before the first. */
+  readonly health: ProxyHealth | null;
 }
 
 /**
@@ -30,6 +33,7 @@ export function proxyViews(
   plan: Plan | null,
   observed: readonly ObservedProxy[],
   egressOf: (proxy: string) => EgressCheck | null = () => null,
+  healthOf: (proxy: string) => ProxyHealth | null = () => null,
 ): ProxyView[] {
   if (!plan) return [];
   const byName = new Map(observed.map((proxy) => [proxy.name, proxy]));
@@ -51,9 +55,15 @@ export function proxyViews(
         specHash: running?.specHash ?? spec.specHash,
         since: running?.startedAt ?? null,
         egress: egressOf(spec.name),
+        health: running?.state === 'running' ? healthOf(spec.name) : null,
       },
     ];
   });
+}
+
+/** Ready to carry traffic: running, its tor bootstrapped (100%), and its last egress check passed. */
+export function proxyReady(view: ProxyView): boolean {
+  return view.state === 'running' && view.health?.bootstrap === 100 && view.egress?.result === 'ok';
 }
 
 /** `?pool=`, `?geo=` (US, NON_US or a country code) and `?state=` filters; absent ones match everything. */
