@@ -89,7 +89,7 @@ export function createApiServer(options: ApiOptions): { server: Server; metrics:
       source.lastPlan(),
       await source.observed(),
       (p) => source.egress(p),
-      (p) => source.health?.(p) ?? null,
+      (p, instance) => source.health?.(p, instance) ?? null,
     );
   const readiness = async (): Promise<string | null> => {
     if (source.status().passes.length === 0) return 'not ready: no reconcile pass has finished yet';

@@ -15,8 +15,8 @@ export interface ApiSource {
   nodeStats(): NodeStats;
   /** The last egress check of a proxy, if any. */
   egress(proxy: string): EgressCheck | null;
-  /** The last health check of a running proxy (its ControlSocket), if any; absent: never checked. */
-  health?(proxy: string): ProxyHealth | null;
+  /** The last health check of this running instance of a proxy (its ControlSocket), if any. */
+  health?(proxy: string, instance: string): ProxyHealth | null;
   /** Whether the fleet last read lets its tors use the network (`tor.disableNetwork: false`); absent: no. */
   networkEnabled?(): boolean;
   /** Proxies whose bootstrap is stuck and whose restart budget is spent. */

@@ -101,7 +101,7 @@ const source: ApiSource = {
     stale: false,
   }),
   egress: (proxy) => egress.get(proxy) ?? null,
-  health: (proxy) => health.get(proxy) ?? null,
+  health: (proxy, instance) => (instance === `c-${proxy}` ? (health.get(proxy) ?? null) : null),
   networkEnabled: () => networkEnabled,
   outOfRestartBudget: () => 1,
   quarantinedExits: () => 0,

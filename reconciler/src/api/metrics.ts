@@ -67,7 +67,7 @@ export class TorfleetMetrics {
           plan,
           observed,
           (p) => source.egress(p),
-          (p) => source.health?.(p) ?? null,
+          (p, instance) => source.health?.(p, instance) ?? null,
         );
         const counts = readyCounts(plan, views);
         for (const category of GEO_CATEGORIES) this.set({ geo_category: category }, counts[category].ready);

@@ -33,7 +33,7 @@ export function proxyViews(
   plan: Plan | null,
   observed: readonly ObservedProxy[],
   egressOf: (proxy: string) => EgressCheck | null = () => null,
-  healthOf: (proxy: string) => ProxyHealth | null = () => null,
+  healthOf: (proxy: string, instance: string) => ProxyHealth | null = () => null,
 ): ProxyView[] {
   if (!plan) return [];
   const byName = new Map(observed.map((proxy) => [proxy.name, proxy]));
@@ -55,7 +55,7 @@ export function proxyViews(
         specHash: running?.specHash ?? spec.specHash,
         since: running?.startedAt ?? null,
         egress: egressOf(spec.name),
-        health: running?.state === 'running' ? healthOf(spec.name) : null,
+        health: running?.state === 'running' ? healthOf(spec.name, running.id) : null,
       },
     ];
   });

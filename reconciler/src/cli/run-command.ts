@@ -72,7 +72,7 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
       observed: () => deps.runtime.list(),
       nodeStats: () => deps.store.stats(context.now(), settings.nodesMaxAgeMs),
       egress: (proxy) => prober.check(proxy),
-      health: (proxy) => health.health(proxy),
+      health: (proxy, instance) => health.health(proxy, instance),
       networkEnabled: () => fleet?.tor.disableNetwork === false,
       outOfRestartBudget: () => health.outOfBudget().length,
       quarantinedExits: () => prober.quarantined().size,

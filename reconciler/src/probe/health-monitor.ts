@@ -39,8 +39,8 @@ export class HealthMonitor {
     this.now = options.now ?? (() => new Date());
   }
 
-  health(proxy: string): ProxyHealth | null {
-    return this.options.checker.health(proxy);
+  health(proxy: string, instance?: string): ProxyHealth | null {
+    return this.options.checker.health(proxy, instance);
   }
 
   /** Proxies stuck with their restart budget spent: left alone until the window frees a restart. */

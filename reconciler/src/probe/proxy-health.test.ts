@@ -62,6 +62,8 @@ describe('HealthChecker', () => {
     assert.equal(silent.bootstrap, null);
     assert.match(String(silent.error), /no control cookie in .*hl-1 yet \(tor not started\?\)/);
     assert.equal(checker.health('hl-2'), null, 'a proxy not running is not checked');
+    assert.equal(checker.health('hl-0', 'id-hl-0')?.bootstrap, 0);
+    assert.equal(checker.health('hl-0', 'another'), null, "a new instance never shows its predecessor's health");
     await checker.check([observed('hl-1')]);
     assert.equal(checker.health('hl-0'), null, 'a proxy no longer running is forgotten');
   });

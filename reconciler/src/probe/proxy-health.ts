@@ -34,21 +34,27 @@ export interface HealthCheckerOptions {
  * forgotten (their health would be stale).
  */
 export class HealthChecker {
-  private readonly last = new Map<string, ProxyHealth>();
+  private readonly last = new Map<string, { readonly instance: string; readonly health: ProxyHealth }>();
   private readonly now: () => Date;
 
   constructor(private readonly options: HealthCheckerOptions) {
     this.now = options.now ?? (() => new Date());
   }
 
-  health(proxy: string): ProxyHealth | null {
-    return this.last.get(proxy) ?? null;
+  /**
+   * The last health of a proxy; with `instance`, only if it was read from that instance (a replaced or
+   * recreated proxy shows no health until its new tor is checked, never its predecessor's).
+   */
+  health(proxy: string, instance?: string): ProxyHealth | null {
+    const last = this.last.get(proxy);
+    return last && (instance === undefined || last.instance === instance) ? last.health : null;
   }
 
   /** Checks every running proxy of `observed`, a few at a time; resolves with what was seen. */
   async check(observed: readonly ObservedProxy[]): Promise<ReadonlyMap<string, ProxyHealth>> {
     const running = observed.filter((proxy) => proxy.state === 'running');
     const seen = new Map<string, ProxyHealth>();
+    const instances = new Map(running.map((proxy) => [proxy.name, proxy.id]));
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < running.length) {
@@ -58,7 +64,7 @@ export class HealthChecker {
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 8, running.length) }, worker));
     this.last.clear();
-    for (const [proxy, health] of seen) this.last.set(proxy, health);
+    for (const [proxy, health] of seen) this.last.set(proxy, { instance: instances.get(proxy) ?? '', health });
     return seen;
   }
 
