@@ -44,6 +44,12 @@ export interface Settings {
   readonly gitTimeoutMs: number;
   /** `run`: a reconcile pass still running after this is abandoned, and the controller goes on. */
   readonly passTimeoutMs: number;
+  /** `run`: how often every running proxy's tor is asked for its health (ControlSocket). */
+  readonly healthIntervalMs: number;
+  /** `run`: a tor whose bootstrap makes no progress for this long is restarted (network enabled only). */
+  readonly bootstrapTimeoutMs: number;
+  /** `run`: at most this many such restarts per proxy per hour; then it is left alone and reported. */
+  readonly bootstrapRestartsPerHour: number;
 }
 
 export const DEFAULT_ONIONOO_URL = 'https://onionoo.torproject.org';
@@ -110,6 +116,13 @@ export function readSettings(env: Env): Settings {
     runtimeTimeoutMs: parseDurationSetting('TORFLEET_RUNTIME_TIMEOUT', get('TORFLEET_RUNTIME_TIMEOUT') ?? '30s'),
     gitTimeoutMs: parseDurationSetting('TORFLEET_GIT_TIMEOUT', get('TORFLEET_GIT_TIMEOUT') ?? '60s'),
     passTimeoutMs: parseDurationSetting('TORFLEET_PASS_TIMEOUT', get('TORFLEET_PASS_TIMEOUT') ?? '10m'),
+    healthIntervalMs: parseDurationSetting('TORFLEET_HEALTH_INTERVAL', get('TORFLEET_HEALTH_INTERVAL') ?? '15s'),
+    bootstrapTimeoutMs: parseDurationSetting('TORFLEET_BOOTSTRAP_TIMEOUT', get('TORFLEET_BOOTSTRAP_TIMEOUT') ?? '5m'),
+    bootstrapRestartsPerHour: parseCountSetting(
+      'TORFLEET_BOOTSTRAP_RESTARTS',
+      get('TORFLEET_BOOTSTRAP_RESTARTS') ?? '3',
+      100,
+    ),
   };
 }
 
@@ -118,6 +131,13 @@ export function parseDurationSetting(name: string, text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new ConfigError(`${name} is "${text}"; use ${DURATION_EXAMPLES}`);
   return ms;
+}
+
+/** A whole number from 0 to `max`. */
+export function parseCountSetting(name: string, text: string, max: number): number {
+  const value = /^[0-9]{1,6}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value <= max)) throw new ConfigError(`${name} is "${text}"; use a whole number from 0 to ${max}`);
+  return value;
 }
 
 /** `0.5` or `50%` → 0.5; from 0 (refuse any drop) to 1 (never refuse a drop). */

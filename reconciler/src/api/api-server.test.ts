@@ -152,6 +152,7 @@ describe('the read-only API', () => {
         nextCheckAt: '2026-11-22T00:11:00.000Z',
         diagnosis: null,
       },
+      health: null,
     });
     assert.deepEqual(
       proxies.map((p) => [p.name, p.state, p.containerId]),

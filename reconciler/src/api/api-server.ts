@@ -7,7 +7,8 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { NodeStats } from '../nodes/node-stats.js';
 import type { ApiSource } from './api-source.js';
 import { TorfleetMetrics } from './metrics.js';
-import { filterProxies, proxyViews } from './proxy-view.js';
+import { proxiesNotReady, readyCounts } from './proxy-readiness.js';
+import { filterProxies, proxyViews, type ProxyView } from './proxy-view.js';
 import { parserErrorOf, writeRawError } from './raw-answers.js';
 import { parseRequestTarget } from './request-target.js';
 
@@ -83,11 +84,24 @@ export function createApiServer(options: ApiOptions): { server: Server; metrics:
   const log = options.log ?? silentLogger;
   const limits = { ...DEFAULT_API_LIMITS, ...options.limits };
   const metrics = new TorfleetMetrics(source, ROUTE_TEMPLATES);
-  const readiness = (): string | null => {
+  const views = async (): Promise<ProxyView[]> =>
+    proxyViews(
+      source.lastPlan(),
+      await source.observed(),
+      (p) => source.egress(p),
+      (p, instance) => source.health?.(p, instance) ?? null,
+    );
+  const readiness = async (): Promise<string | null> => {
     if (source.status().passes.length === 0) return 'not ready: no reconcile pass has finished yet';
     const stats = readNodeStats(source);
     if (stats instanceof TorfleetError) return `not ready: ${stats.message}`;
-    return stats.stale ? 'not ready: the node database is stale; see GET /nodes' : null;
+    if (stats.stale) return 'not ready: the node database is stale; see GET /nodes';
+    if (!source.networkEnabled?.()) return null;
+    try {
+      return proxiesNotReady(readyCounts(source.lastPlan(), await views()));
+    } catch (failure) {
+      return `not ready: cannot list the proxies: ${errorMessage(failure)}`;
+    }
   };
   const routes: Route[] = [
     {
@@ -98,10 +112,7 @@ export function createApiServer(options: ApiOptions): { server: Server; metrics:
           status: 200,
           body: {
             revision: source.status().lastAppliedRevision,
-            proxies: filterProxies(
-              proxyViews(source.lastPlan(), await source.observed(), (p) => source.egress(p)),
-              query,
-            ),
+            proxies: filterProxies(await views(), query),
           },
         }),
         POST: () => error(405, 'read_only', `cannot create a proxy here: ${GITOPS}`, { Allow: ALLOW }),
@@ -112,9 +123,7 @@ export function createApiServer(options: ApiOptions): { server: Server; metrics:
       pattern: /^\/proxies\/([^/]+)$/,
       methods: {
         GET: async (_query, [name]) => {
-          const found = proxyViews(source.lastPlan(), await source.observed(), (p) => source.egress(p)).find(
-            (view) => view.name === name,
-          );
+          const found = (await views()).find((view) => view.name === name);
           return found
             ? { status: 200, body: found }
             : error(404, 'not_found', `no proxy named "${name ?? ''}" in the fleet`);
@@ -153,8 +162,8 @@ export function createApiServer(options: ApiOptions): { server: Server; metrics:
       pattern: /^\/readyz$/,
       open: true,
       methods: {
-        GET: () => {
-          const why = readiness();
+        GET: async () => {
+          const why = await readiness();
           return why === null ? { status: 200, body: { status: 'ready' } } : error(503, 'not_ready', why);
         },
       },

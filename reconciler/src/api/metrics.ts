@@ -3,7 +3,10 @@ import { GEO_CATEGORIES, geoCategoryOf } from '../fleet/fleet-types.js';
 import type { Plan, PlanAction } from '../plan/plan-types.js';
 import { ERROR_CODES, INTERNAL_CODE } from '../errors.js';
 import { CONDITION_REASONS, CONDITION_TYPES, type PassOutcome, type PassRecord } from '../reconcile/status.js';
+import { RESTART_REASONS } from '../probe/health-monitor.js';
 import type { ApiSource } from './api-source.js';
+import { readyCounts } from './proxy-readiness.js';
+import { proxyViews } from './proxy-view.js';
 
 const OUTCOMES: readonly PassOutcome[] = ['converged', 'partial', 'stalled', 'failed'];
 const ACTIONS: readonly PlanAction[] = ['create', 'replace', 'delete', 'noop'];
@@ -22,6 +25,7 @@ export class TorfleetMetrics {
   private readonly reconcileDuration: Histogram;
   private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   private readonly egressChecks: Counter<'result'>;
+  private readonly proxyRestarts: Counter<'reason'>;
   private readonly httpDuration: Histogram<'method' | 'route'>;
   private readonly changeFailures: Counter<'code'>;
 
@@ -53,6 +57,33 @@ export class TorfleetMetrics {
           ).length;
           this.set({ geo_category: category }, count);
         }
+      },
+    });
+    new Gauge({
+      name: 'torfleet_proxies_ready',
+      help: 'Proxies ready for traffic (running, tor bootstrapped to 100%, last egress check ok), by geo category.',
+      labelNames: ['geo_category'],
+      registers,
+      async collect() {
+        const plan = source.lastPlan();
+        const observed = await unlessFailing(() => source.observed());
+        if (!observed) return;
+        const views = proxyViews(
+          plan,
+          observed,
+          (p) => source.egress(p),
+          (p, instance) => source.health?.(p, instance) ?? null,
+        );
+        const counts = readyCounts(plan, views);
+        for (const category of GEO_CATEGORIES) this.set({ geo_category: category }, counts[category].ready);
+      },
+    });
+    new Gauge({
+      name: 'torfleet_proxies_out_of_restart_budget',
+      help: 'Proxies whose tor bootstrap is stuck and whose restart budget is spent: left alone until the window frees a restart.',
+      registers,
+      collect() {
+        this.set(source.outOfRestartBudget?.() ?? 0);
       },
     });
     new Gauge({
@@ -194,6 +225,13 @@ export class TorfleetMetrics {
       registers,
     });
     for (const result of ['ok', 'mismatch', 'failed']) this.egressChecks.inc({ result }, 0);
+    this.proxyRestarts = new Counter({
+      name: 'torfleet_proxy_restarts_total',
+      help: 'Proxies torfleet restarted, by reason (bootstrap_stalled: no bootstrap progress for TORFLEET_BOOTSTRAP_TIMEOUT).',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of RESTART_REASONS) this.proxyRestarts.inc({ reason }, 0);
     this.reconcileTotal = new Counter({
       name: 'torfleet_reconcile_total',
       help: 'Reconcile passes, by result.',
@@ -237,6 +275,10 @@ export class TorfleetMetrics {
 
   observeEgress(result: string): void {
     this.egressChecks.inc({ result });
+  }
+
+  observeRestart(reason: string): void {
+    this.proxyRestarts.inc({ reason });
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {

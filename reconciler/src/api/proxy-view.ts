@@ -2,6 +2,7 @@ import type { GeoSelector, PoolMode } from '../fleet/fleet-types.js';
 import { geoOfFilter, proxyMatchesGeo } from '../fleet/geo-match.js';
 import type { ObservedProxy, Plan, ProxyExits } from '../plan/plan-types.js';
 import type { EgressCheck } from '../probe/egress-probe.js';
+import type { ProxyHealth } from '../probe/proxy-health.js';
 
 /** `missing`: wanted by the last plan, but no container (or process) runs it. */
 export type ProxyState = ObservedProxy['state'] | 'missing';
@@ -21,6 +22,8 @@ export interface ProxyView {
   readonly since: string | null;
   /** The last egress check through its SOCKS port; null before the first (or with DisableNetwork). */
   readonly egress: EgressCheck | null;
+  /** What its tor said on its ControlSocket at the last health check; null before the first. */
+  readonly health: ProxyHealth | null;
 }
 
 /**
@@ -31,6 +34,7 @@ export function proxyViews(
   plan: Plan | null,
   observed: readonly ObservedProxy[],
   egressOf: (proxy: string) => EgressCheck | null = () => null,
+  healthOf: (proxy: string, instance: string) => ProxyHealth | null = () => null,
 ): ProxyView[] {
   if (!plan) return [];
   const byName = new Map(observed.map((proxy) => [proxy.name, proxy]));
@@ -52,9 +56,15 @@ export function proxyViews(
         specHash: running?.specHash ?? spec.specHash,
         since: running?.startedAt ?? null,
         egress: egressOf(spec.name),
+        health: running?.state === 'running' ? healthOf(spec.name, running.id) : null,
       },
     ];
   });
+}
+
+/** Ready to carry traffic: running, its tor bootstrapped (100%), and its last egress check passed. */
+export function proxyReady(view: ProxyView): boolean {
+  return view.state === 'running' && view.health?.bootstrap === 100 && view.egress?.result === 'ok';
 }
 
 /**

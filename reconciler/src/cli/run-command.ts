@@ -4,6 +4,10 @@ import { ConfigError, errorMessage } from '../errors.js';
 import type { Fleet } from '../fleet/fleet-types.js';
 import { describeBootstrap, diagnoseTor } from '../probe/egress-diagnosis.js';
 import { EgressProber } from '../probe/egress-probe.js';
+import { RESTART_WINDOW_MS } from '../probe/bootstrap-watchdog.js';
+import { HealthMonitor } from '../probe/health-monitor.js';
+import { HealthChecker } from '../probe/proxy-health.js';
+import { torHealth } from '../tor-control/control-client.js';
 import { createNodeSource } from '../nodes/create-node-source.js';
 import { refreshNodes } from '../nodes/refresh-nodes.js';
 import { Controller, type PassFunction } from '../reconcile/controller.js';
@@ -34,6 +38,26 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
     now: context.now,
   });
   deps = { ...deps, avoidedExits: () => prober.quarantined() };
+  // Health of every running proxy through its ControlSocket; stuck bootstraps restarted (network enabled only).
+  const health = new HealthMonitor({
+    runtime: { list: () => deps.runtime.list(), remove: (proxy, options) => deps.runtime.remove(proxy, options) },
+    checker: new HealthChecker({ read: (proxy) => torHealth(deps.runtime.hostDataDirectory(proxy)), now: context.now }),
+    networkEnabled: () => fleet?.tor.disableNetwork === false,
+    policy: {
+      stuckAfterMs: settings.bootstrapTimeoutMs,
+      maxRestarts: settings.bootstrapRestartsPerHour,
+      windowMs: RESTART_WINDOW_MS,
+    },
+    intervalMs: settings.healthIntervalMs,
+    onRestart: () => {
+      controller.enqueue('proxy restarted: bootstrap stuck');
+    },
+    onRestartCounted: (reason) => {
+      api.metrics.observeRestart(reason);
+    },
+    log,
+    now: context.now,
+  });
   const pass: PassFunction = async (onRevision, signal) => {
     const done = await reconcilePass(deps, onRevision, signal);
     fleet = done.fleet;
@@ -48,6 +72,9 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
       observed: () => deps.runtime.list(),
       nodeStats: () => deps.store.stats(context.now(), settings.nodesMaxAgeMs),
       egress: (proxy) => prober.check(proxy),
+      health: (proxy, instance) => health.health(proxy, instance),
+      networkEnabled: () => fleet?.tor.disableNetwork === false,
+      outOfRestartBudget: () => health.outOfBudget().length,
       quarantinedExits: () => prober.quarantined().size,
       ignoredObjects: () => deps.runtime.ignored().length,
       liveness: () => controller.liveness(),
@@ -162,6 +189,8 @@ export async function runCommand(context: CliContext): Promise<ExitCode> {
         });
     }),
   );
+  health.start();
+  stops.push(() => health.stop());
   if (settings.fleetFile) {
     stops.push(
       watchFile(settings.fleetFile, () => {

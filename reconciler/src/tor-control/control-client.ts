@@ -13,7 +13,7 @@ export interface TorHealth {
   /** tor's own words when bootstrapping hit a problem (`WARNING=` / `REASON=` of the phase), or null. */
   readonly bootstrapProblem: string | null;
   readonly circuitEstablished: boolean;
-  /** False while DisableNetwork 1 (or the network is disabled by tor itself). */
+  /** `network-liveness` is up: false while DisableNetwork 1, and while tor reaches no relay at all. */
   readonly networkEnabled: boolean;
 }
 

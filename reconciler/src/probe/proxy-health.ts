@@ -1,0 +1,97 @@
+import { errorMessage } from '../errors.js';
+import type { ObservedProxy } from '../plan/plan-types.js';
+import type { TorHealth } from '../tor-control/control-client.js';
+
+/** A proxy's health as `GET /proxies` shows it: what its tor said on its ControlSocket at `checkedAt`. */
+export interface ProxyHealth {
+  /** Bootstrap progress in percent (100: bootstrapped); null when its tor did not answer. */
+  readonly bootstrap: number | null;
+  readonly circuitEstablished: boolean;
+  readonly checkedAt: string;
+  /** The bootstrap phase's tag and summary (`conn_done`, "Connected to a relay"); null without an answer. */
+  readonly tag: string | null;
+  readonly summary: string | null;
+  /** tor's own words when bootstrapping hit a problem, or null. */
+  readonly problem: string | null;
+  /** tor's own view that the network is reachable (`network-liveness`): false while DisableNetwork 1 and
+   * while no relay answers; null without an answer. */
+  readonly networkLive: boolean | null;
+  /** Why its tor did not answer (no cookie yet, no answer within the timeout, ...), or null. */
+  readonly error: string | null;
+}
+
+export interface HealthCheckerOptions {
+  /** Asks one proxy's tor (torHealth on its data directory). May throw: a tor that does not answer. */
+  readonly read: (proxy: string) => Promise<TorHealth>;
+  /** ControlSockets read at once. */
+  readonly concurrency?: number;
+  readonly now?: () => Date;
+}
+
+/**
+ * The last health of every running proxy, read through its ControlSocket. `check` never throws: a tor
+ * that does not answer is a result (`bootstrap: null` with the reason). Proxies no longer running are
+ * forgotten (their health would be stale).
+ */
+export class HealthChecker {
+  private readonly last = new Map<string, { readonly instance: string; readonly health: ProxyHealth }>();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: HealthCheckerOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * The last health of a proxy; with `instance`, only if it was read from that instance (a replaced or
+   * recreated proxy shows no health until its new tor is checked, never its predecessor's).
+   */
+  health(proxy: string, instance?: string): ProxyHealth | null {
+    const last = this.last.get(proxy);
+    return last && (instance === undefined || last.instance === instance) ? last.health : null;
+  }
+
+  /** Checks every running proxy of `observed`, a few at a time; resolves with what was seen. */
+  async check(observed: readonly ObservedProxy[]): Promise<ReadonlyMap<string, ProxyHealth>> {
+    const running = observed.filter((proxy) => proxy.state === 'running');
+    const seen = new Map<string, ProxyHealth>();
+    const instances = new Map(running.map((proxy) => [proxy.name, proxy.id]));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < running.length) {
+        const proxy = (running[next++] as ObservedProxy).name;
+        seen.set(proxy, await this.checkOne(proxy));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 8, running.length) }, worker));
+    this.last.clear();
+    for (const [proxy, health] of seen) this.last.set(proxy, { instance: instances.get(proxy) ?? '', health });
+    return seen;
+  }
+
+  private async checkOne(proxy: string): Promise<ProxyHealth> {
+    try {
+      const tor = await this.options.read(proxy);
+      return {
+        bootstrap: tor.bootstrapProgress,
+        circuitEstablished: tor.circuitEstablished,
+        checkedAt: this.now().toISOString(),
+        tag: tor.bootstrapTag,
+        summary: tor.bootstrapSummary,
+        problem: tor.bootstrapProblem,
+        networkLive: tor.networkEnabled,
+        error: null,
+      };
+    } catch (error) {
+      return {
+        bootstrap: null,
+        circuitEstablished: false,
+        checkedAt: this.now().toISOString(),
+        tag: null,
+        summary: null,
+        problem: null,
+        networkLive: null,
+        error: errorMessage(error),
+      };
+    }
+  }
+}
