@@ -58,11 +58,16 @@ up)
       say "$image cannot be had here: Prometheus runs $TORFLEET_PROMETHEUS_IMAGE, built from Debian's prometheus"
       monitoring/prometheus/build-prometheus-image.sh "$TORFLEET_PROMETHEUS_IMAGE"
     elif [ "$service" != reconciler ] && [ "$service" != prometheus ] && ! available "$image"; then
-      say "skipping $service: its image $image is not here and cannot be pulled (no registry reachable${PULL:+, PULL=$PULL})"
+      if [ "${PULL:-1}" = 0 ]; then why="is not here (PULL=0: no registry asked)"; else why="is not here and cannot be pulled (no registry reachable)"; fi
+      say "skipping $service: its image $image $why"
       continue
     fi
     run+=("$service")
   done
+  if [ "${#run[@]}" -eq 0 ]; then # compose would start every service
+    echo "compose: none of ${services[*]} can run here; nothing started" >&2
+    exit 1
+  fi
   mkdir -p "${TORFLEET_STATE_DIR:-/var/lib/torfleet}"
   "${compose[@]}" up -d --no-build "${run[@]}"
   ;;

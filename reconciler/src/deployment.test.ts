@@ -109,10 +109,18 @@ describe('Dockerfiles', () => {
     ['reconciler/Dockerfile', '.'],
     ['templates/Dockerfile', 'templates'],
   ] as const) {
-    test(`${file}: every COPY source exists in its build context`, () => {
+    test(`${file}: every COPY source exists in its build context, and its .dockerignore leaves it in`, () => {
+      const ignoreFile = path.join(packageRoot, context, '.dockerignore');
+      const ignored = existsSync(ignoreFile)
+        ? readFileSync(ignoreFile, 'utf8')
+            .split('\n')
+            .map((line) => line.trim())
+            .filter((line) => line !== '' && !line.startsWith('#'))
+        : [];
       for (const match of read(file).matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
         for (const source of (match[1] ?? '').split(' ')) {
           assert.ok(existsSync(path.join(packageRoot, context, source)), `${file}: COPY ${source}`);
+          assert.ok(!ignored.includes(source.split('/')[0] ?? ''), `${file}: COPY ${source} is in .dockerignore`);
         }
       }
     });
