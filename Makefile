@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 TORFLEET := node dist/reconciler/src/cli/main.js
 TOR_IMAGE ?= torfleet/tor:0.4.9
-RECONCILER_IMAGE ?= torfleet/reconciler:latest
+RECONCILER_IMAGE ?= $(or $(TORFLEET_RECONCILER_IMAGE),torfleet/reconciler:latest)
 # PULL=0: never ask an image registry (reconciler-image, up); only images already here are used.
 PULL ?= 1
 export PULL

@@ -180,9 +180,11 @@ async function egress(): Promise<string | undefined> {
   }
 }
 
-async function prometheusValue(expr: string): Promise<string | undefined> {
+/** An instant query's first value, evaluated now or at `time` (unix seconds). */
+async function prometheusValue(expr: string, time?: number): Promise<string | undefined> {
   try {
-    const response = await fetch(`http://${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const at = time === undefined ? '' : `&time=${String(time)}`;
+    const response = await fetch(`http://${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}${at}`);
     const body = (await response.json()) as { data?: { result: { value: [number, string] }[] } };
     return body.data?.result[0]?.value[1];
   } catch {
@@ -306,12 +308,23 @@ describe(
       );
     });
 
-    test('make down leaves the proxy running; make up adopts it: same container, same start, the node DB kept', async () => {
+    test('make down leaves the proxy running; make up adopts it (same container, same start), the node DB and the metrics kept', async () => {
       const before = await proxy();
       const id = before?.containerId ?? '';
       const started = (await docker.getContainer(id).inspect()).State.StartedAt;
       const nodes = await api<NodesView>('/nodes');
       const db = statSync(path.join(state, 'torfleet.db')).ino;
+      const SCRAPES = 'count_over_time(up{job="torfleet"}[1h])';
+      // Scrapes stored up to 5 s ago: every scrape up to then has been written.
+      const [downAt, scrapes] = await waitFor(
+        'stored scrapes',
+        async () => {
+          const at = Date.now() / 1000 - 5;
+          const count = await prometheusValue(SCRAPES, at);
+          return Number(count) > 0 ? ([at, count] as const) : undefined;
+        },
+        30_000,
+      );
 
       await composeSh('down');
       assert.deepEqual(await composeContainers(), []);
@@ -339,6 +352,9 @@ describe(
       assert.equal(statSync(path.join(state, 'torfleet.db')).ino, db);
       assert.deepEqual(await api<NodesView>('/nodes'), nodes); // not fetched again: the kept DB is fresh
       assert.equal(await egress(), net().exits.us.address);
+      // Prometheus' volume outlived its container: the scrapes from before make down are still there.
+      const kept = await waitFor('Prometheus to answer', () => prometheusValue(SCRAPES, downAt), 30_000);
+      assert.equal(kept, scrapes);
     });
   },
 );
