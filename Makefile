@@ -37,7 +37,7 @@ reconciler-image: build docker ## build $(RECONCILER_IMAGE): reconciler/Dockerfi
 
 up: image reconciler-image ## start reconciler, Prometheus, Grafana, cAdvisor (those whose images can be had; the PUBLIC Tor network: your machines only)
 	@TORFLEET_RECONCILER_IMAGE=$(RECONCILER_IMAGE) reconciler/deploy/compose.sh up
-	@echo "API http://$${TORFLEET_LISTEN:-127.0.0.1:8080}/proxies  Prometheus http://$${TORFLEET_PROMETHEUS_LISTEN:-127.0.0.1:9090}  Grafana http://127.0.0.1:3000  cAdvisor http://127.0.0.1:8081"
+	@echo "API http://$${TORFLEET_LISTEN:-127.0.0.1:8080}/proxies  Prometheus http://$${TORFLEET_PROMETHEUS_LISTEN:-127.0.0.1:9090}  Grafana http://127.0.0.1:3000  cAdvisor http://127.0.0.1:8081 (those started)"
 
 down: ## stop the compose services; the proxies keep running (remove them by applying an empty fleet)
 	@reconciler/deploy/compose.sh down
