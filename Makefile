@@ -3,6 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 TORFLEET := node dist/reconciler/src/cli/main.js
 TOR_IMAGE ?= torfleet/tor:0.4.9
+RECONCILER_IMAGE ?= $(or $(TORFLEET_RECONCILER_IMAGE),torfleet/reconciler:latest)
+# PULL=0: never ask an image registry (reconciler-image, up); only images already here are used.
+PULL ?= 1
+export PULL
 
 .PHONY: help deps docker image reconciler-image up down build lint test bench validate plan apply nodes-refresh nodes-stats demo demo-down clean
 
@@ -22,16 +26,21 @@ image: docker ## build the tor image $(TOR_IMAGE): from templates/Dockerfile if 
 	  templates/build-tor-image.sh $(TOR_IMAGE); \
 	fi
 
-reconciler-image: docker ## build the reconciler image torfleet/reconciler:latest (reconciler/Dockerfile; needs a registry for node:20)
-	docker build -f reconciler/Dockerfile -t torfleet/reconciler:latest .
+reconciler-image: build docker ## build $(RECONCILER_IMAGE): reconciler/Dockerfile if node:20-bookworm-slim is here or can be pulled, else without any registry
+	@if docker image inspect node:20-bookworm-slim >/dev/null 2>&1 || \
+	    { [ "$(PULL)" != 0 ] && docker pull -q node:20-bookworm-slim >/dev/null 2>&1; }; then \
+	  docker build -f reconciler/Dockerfile -t $(RECONCILER_IMAGE) .; \
+	else \
+	  echo "node:20-bookworm-slim cannot be had here: building $(RECONCILER_IMAGE) from this machine's node, tor and git"; \
+	  reconciler/deploy/build-reconciler-image.sh $(RECONCILER_IMAGE); \
+	fi
 
-up: image ## start reconciler, Prometheus, Grafana, cAdvisor (docker compose; the PUBLIC Tor network: your machines only)
-	mkdir -p /var/lib/torfleet
-	docker compose up -d --build
-	@echo "API http://127.0.0.1:8080/proxies  Prometheus http://127.0.0.1:9090  Grafana http://127.0.0.1:3000  cAdvisor http://127.0.0.1:8081"
+up: image reconciler-image ## start reconciler, Prometheus, Grafana, cAdvisor (those whose images can be had; the PUBLIC Tor network: your machines only)
+	@TORFLEET_RECONCILER_IMAGE=$(RECONCILER_IMAGE) reconciler/deploy/compose.sh up
+	@echo "API http://$${TORFLEET_LISTEN:-127.0.0.1:8080}/proxies  Prometheus http://$${TORFLEET_PROMETHEUS_LISTEN:-127.0.0.1:9090}  Grafana http://127.0.0.1:3000  cAdvisor http://127.0.0.1:8081 (those started)"
 
 down: ## stop the compose services; the proxies keep running (remove them by applying an empty fleet)
-	docker compose down
+	@reconciler/deploy/compose.sh down
 
 build: deps ## compile TypeScript to dist/
 	npm run build

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -11,9 +12,15 @@ const makeTargets = new Set([...read('Makefile').matchAll(/^([a-z][a-z-]*):/gm)]
 
 interface ComposeService {
   build?: { context: string; dockerfile: string };
+  image?: string;
+  environment?: Record<string, string>;
   volumes?: string[];
   network_mode?: string;
 }
+
+/** A compose value with every `${VAR:-default}` at its default, as with none of the variables set. */
+const atDefaults = (value: string): string =>
+  value.replace(/\$\{[A-Z_]+(?::?-([^}]*))?\}/g, (_, fallback?: string) => fallback ?? '');
 
 describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService> };
@@ -31,7 +38,7 @@ describe('docker-compose.yml', () => {
           `${name}: Dockerfile`,
         );
       for (const volume of service.volumes ?? []) {
-        const source = volume.split(':')[0] ?? '';
+        const source = atDefaults(volume).split(':')[0] ?? '';
         if (source.startsWith('./')) assert.ok(existsSync(path.join(packageRoot, source)), `${name}: ${source}`);
       }
     }
@@ -52,9 +59,48 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('the reconciler sees its state directory at the same path as the Docker engine does', () => {
-    assert.ok(compose.services.reconciler?.volumes?.includes('/var/lib/torfleet:/var/lib/torfleet'));
+  test('the reconciler sees its state directory at the same path as the Docker engine does, whatever it is', () => {
+    const { volumes = [], environment = {} } = compose.services.reconciler ?? {};
+    const stateDir = '${TORFLEET_STATE_DIR:-/var/lib/torfleet}';
+    assert.ok(volumes.includes(`${stateDir}:${stateDir}`));
+    assert.equal(environment.TORFLEET_STATE_DIR, stateDir);
+    assert.equal(environment.TORFLEET_DB, `${stateDir}/torfleet.db`);
     assert.match(read('reconciler/Dockerfile'), /TORFLEET_STATE_DIR=\/var\/lib\/torfleet/);
+  });
+
+  test('with none of its variables set, docker-compose resolves the stack users always ran', () => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith('TORFLEET_') && !key.startsWith('COMPOSE_')),
+    );
+    const resolved = parse(
+      execFileSync('docker-compose', ['-f', packagePath('docker-compose.yml'), 'config'], { env, encoding: 'utf8' }),
+    ) as { services: Record<string, ComposeService & { command?: string[] }> };
+    const reconciler = resolved.services.reconciler ?? {};
+    const prometheus = resolved.services.prometheus ?? {};
+    assert.equal(reconciler.image, 'torfleet/reconciler:latest');
+    assert.deepEqual(
+      Object.entries(reconciler.environment ?? {}).filter(([, value]) => value !== ''),
+      [
+        ['TORFLEET_DB', '/var/lib/torfleet/torfleet.db'],
+        ['TORFLEET_FLEET_BRANCH', 'main'],
+        ['TORFLEET_FLEET_REPO', '/srv/fleet-repo'],
+        ['TORFLEET_LISTEN', '127.0.0.1:8080'],
+        ['TORFLEET_NODE_SOURCE', 'onionoo'],
+        ['TORFLEET_ONIONOO_URL', 'https://onionoo.torproject.org'],
+        ['TORFLEET_STATE_DIR', '/var/lib/torfleet'],
+      ],
+    );
+    assert.deepEqual(reconciler.volumes, [
+      '/var/run/docker.sock:/var/run/docker.sock:rw',
+      '/var/lib/torfleet:/var/lib/torfleet:rw',
+      `${packageRoot}:/srv/fleet-repo:ro`,
+    ]);
+    assert.equal(prometheus.image, 'prom/prometheus:v2.53.0');
+    assert.ok(prometheus.command?.includes('--web.listen-address=127.0.0.1:9090'));
+    assert.equal(
+      prometheus.volumes?.[0],
+      `${packagePath('monitoring', 'prometheus', 'prometheus.yml')}:/etc/prometheus/prometheus.yml:ro`,
+    );
   });
 });
 
@@ -63,10 +109,18 @@ describe('Dockerfiles', () => {
     ['reconciler/Dockerfile', '.'],
     ['templates/Dockerfile', 'templates'],
   ] as const) {
-    test(`${file}: every COPY source exists in its build context`, () => {
+    test(`${file}: every COPY source exists in its build context, and its .dockerignore leaves it in`, () => {
+      const ignoreFile = path.join(packageRoot, context, '.dockerignore');
+      const ignored = existsSync(ignoreFile)
+        ? readFileSync(ignoreFile, 'utf8')
+            .split('\n')
+            .map((line) => line.trim())
+            .filter((line) => line !== '' && !line.startsWith('#'))
+        : [];
       for (const match of read(file).matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
         for (const source of (match[1] ?? '').split(' ')) {
           assert.ok(existsSync(path.join(packageRoot, context, source)), `${file}: COPY ${source}`);
+          assert.ok(!ignored.includes(source.split('/')[0] ?? ''), `${file}: COPY ${source} is in .dockerignore`);
         }
       }
     });
