@@ -87,6 +87,8 @@ const source: ApiSource = {
         changes: [],
         shortfalls: [],
         errorCode: null,
+        disposition: null,
+        retryInMs: null,
       },
     ],
   }),

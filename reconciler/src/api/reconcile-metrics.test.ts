@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type { ApplyResult } from '../apply/apply-plan.js';
 import { TorfleetError } from '../errors.js';
-import type { NodeStats } from '../nodes/eligible-exit.js';
+import type { NodeStats } from '../nodes/node-stats.js';
 import { computePlan } from '../plan/compute-plan.js';
 import { Controller } from '../reconcile/controller.js';
 import { schemaErrors } from '../testing/api-schemas.js';

@@ -11,8 +11,8 @@ import { packagePath } from '../package-root.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { cleanEnv } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { startPrivateTorNetwork, type PrivateTorNetwork } from '../testing/tor-network/private-tor-network.js';
-import { waitFor } from '../testing/wait-for.js';
+import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * `make up` / `make down` as users run them: docker-compose.yml's reconciler and Prometheus services, from images

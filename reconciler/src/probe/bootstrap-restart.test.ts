@@ -7,7 +7,7 @@ import { schemaErrors } from '../testing/api-schemas.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * Issue 9 item 4 against real tors (process runtime): health from each proxy's ControlSocket in GET /proxies;

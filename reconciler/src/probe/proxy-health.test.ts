@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ObservedProxy } from '../plan/plan-types.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 import { torHealth } from '../tor-control/control-client.js';
 import { HealthChecker } from './proxy-health.js';
 

@@ -6,8 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { schemaErrors } from '../testing/api-schemas.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { startPrivateTorNetwork, type PrivateTorNetwork } from '../testing/tor-network/private-tor-network.js';
-import { waitFor } from '../testing/wait-for.js';
+import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * The healthy path on the private Tor network (process runtime): a proxy whose tor bootstraps and whose egress

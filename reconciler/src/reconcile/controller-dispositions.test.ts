@@ -6,7 +6,7 @@ import type { EligibleExit } from '../nodes/eligible-exit.js';
 import { computePlan } from '../plan/compute-plan.js';
 import { testFleet, testPool } from '../testing/fleet-fixtures.js';
 import { RecordingRuntime } from '../testing/recording-runtime.js';
-import { waitFor } from '../testing/wait-for.js';
+import { waitFor } from '../wait-for.js';
 import { Controller, type ControllerOptions, type PassFunction } from './controller.js';
 
 const EXITS: EligibleExit[] = [1, 2].map((n) => ({
