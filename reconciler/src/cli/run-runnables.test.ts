@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { stopProcess, torsUsing } from '../runtime/tor-processes.js';
 import { cleanEnv, runTorfleet, TORFLEET_BIN } from '../testing/run-cli.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { tempDir } from '../testing/temp-dir.js';
@@ -17,6 +18,11 @@ import { waitFor } from '../testing/wait-for.js';
  */
 const PORT = 20100; // this file's ports: 20100-20149 (block 20000-20499)
 const API = `127.0.0.1:${String(PORT)}`;
+// Registered before tempDir's removal of the state directory, so the tors are found by their torrc first.
+after(async () => {
+  service?.kill('SIGKILL');
+  for (const pid of torsUsing(path.join(stateDir, 'proxies', `${POOL}-0`, 'torrc'))) await stopProcess(pid);
+});
 const dir = tempDir('test-rn-run');
 const stateDir = path.join(dir, 'state');
 const fleetFile = path.join(dir, 'fleet.yaml');
@@ -42,10 +48,6 @@ interface LogLine {
 }
 let service: ChildProcess | undefined;
 const logs: LogLine[] = [];
-after(async () => {
-  service?.kill('SIGKILL');
-  await runTorfleet(['apply'], settings).catch(() => undefined); // the fleet file is empty by then
-});
 
 const pidOf = (proxy: string): number | null =>
   (JSON.parse(readFileSync(path.join(stateDir, 'proxies', proxy, 'process.json'), 'utf8')) as { pid: number | null })
@@ -126,6 +128,5 @@ describe('torfleet run: runnables', { concurrency: false, timeout: 120_000 }, ()
     );
     const pid = pidOf(`${POOL}-0`);
     assert.ok(pid !== null && readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').includes('torrc'));
-    writeFileSync(fleetFile, 'apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  disableNetwork: true\npools: []\n');
   });
 });
