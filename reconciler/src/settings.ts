@@ -2,6 +2,7 @@ import { DURATION_EXAMPLES, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { parseListenSetting, requireTokenBeyondLoopback } from './listen-address.js';
 import { isLogLevel, type LogLevel } from './logger.js';
+import { isRuntimeName, RUNTIME_NAMES, type RuntimeName } from './runtime/runtime-registry.js';
 
 /** Settings from the environment (flags override some of them per command). Every one has a working default. */
 export interface Settings {
@@ -16,7 +17,8 @@ export interface Settings {
   readonly db: string;
   /** Host directory for proxies' torrc files and data directories, and the fleet repository clone. */
   readonly stateDir: string;
-  readonly runtime: 'docker' | 'process';
+  /** A key of runtime/runtime-registry.ts RUNTIMES. */
+  readonly runtime: RuntimeName;
   /** Names this reconciler's proxies (label torfleet.instance) so several can share one Docker engine. */
   readonly instance: string;
   /** Node data whose relays_published is older than this is stale. */
@@ -70,8 +72,8 @@ export function readSettings(env: Env): Settings {
     throw new ConfigError(`TORFLEET_ONIONOO_URL is "${onionooUrl}"; use an http(s) URL such as ${DEFAULT_ONIONOO_URL}`);
   }
   const runtime = get('TORFLEET_RUNTIME') ?? 'docker';
-  if (runtime !== 'docker' && runtime !== 'process') {
-    throw new ConfigError(`TORFLEET_RUNTIME is "${runtime}"; use docker or process`);
+  if (!isRuntimeName(runtime)) {
+    throw new ConfigError(`TORFLEET_RUNTIME is "${runtime}"; use one of ${RUNTIME_NAMES.join(', ')}`);
   }
   const instance = get('TORFLEET_INSTANCE') ?? 'default';
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(instance)) {

@@ -4,6 +4,7 @@ import type { ObservedProxy, Plan } from '../plan/plan-types.js';
 import type { EgressCheck } from '../probe/egress-probe.js';
 import type { ProxyHealth } from '../probe/proxy-health.js';
 import type { ControllerStatus, Liveness } from '../reconcile/status.js';
+import type { RunnableView } from '../service/supervisor.js';
 
 /** What the read-only API and the metrics read; `run` wires it to the controller, the store and the runtime. */
 export interface ApiSource {
@@ -27,4 +28,6 @@ export interface ApiSource {
   ignoredObjects?(): number;
   /** Whether the controller can make progress (`/healthz`); absent means always live. */
   liveness?(): Liveness;
+  /** The supervisor's runnables (`run`); absent elsewhere. */
+  runnables?(): readonly RunnableView[];
 }

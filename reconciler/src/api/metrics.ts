@@ -218,6 +218,27 @@ export class TorfleetMetrics {
       registers,
     });
     for (const code of FAILURE_CODES) this.changeFailures.inc({ code }, 0);
+    // The supervisor's runnables: every one is listed from the first scrape (at 0 restarts).
+    new Gauge({
+      name: 'torfleet_runnable_up',
+      help: '1 while a runnable of torfleet run (api, controller, node-refresh, ...) is running, 0 while it starts, waits to restart or stops.',
+      labelNames: ['runnable'],
+      registers,
+      collect() {
+        for (const view of source.runnables?.() ?? [])
+          this.set({ runnable: view.name }, view.state === 'running' ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'torfleet_runnable_restarts_total',
+      help: 'Times a runnable of torfleet run was started again after it failed (see the log line "runnable failed").',
+      labelNames: ['runnable'],
+      registers,
+      collect() {
+        this.reset();
+        for (const view of source.runnables?.() ?? []) this.inc({ runnable: view.name }, view.restarts);
+      },
+    });
     this.egressChecks = new Counter({
       name: 'torfleet_egress_checks_total',
       help: 'Egress checks through the proxies, by result (ok, mismatch, failed).',

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { TorfleetError, UsageError } from '../errors.js';
 import type { NodeStats } from '../nodes/node-stats.js';
-import { createNodeSource } from '../nodes/create-node-source.js';
+import { createNodeSource } from './wiring.js';
 import { NodeStore } from '../nodes/node-store.js';
 import { refreshNodes } from '../nodes/refresh-nodes.js';
 import type { CliContext, ExitCode } from './cli-context.js';

@@ -1,20 +1,41 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Docker from 'dockerode';
+import { createApiServer } from '../api/api-server.js';
 import { ConfigError } from '../errors.js';
+import type { Fleet } from '../fleet/fleet-types.js';
 import type { FleetSource } from '../fleet-source/fleet-source.js';
 import { createFileSource } from '../fleet-source/file-source.js';
 import { createGitSource } from '../fleet-source/git-source.js';
+import type { Logger } from '../logger.js';
+import { createConsensusSource } from '../nodes/consensus-source.js';
+import type { NodeSource } from '../nodes/node-source.js';
 import { NodeStore } from '../nodes/node-store.js';
+import { createOnionooSource } from '../nodes/onionoo-source.js';
 import { packagePath } from '../package-root.js';
-import type { PassDependencies } from '../reconcile/reconcile-pass.js';
-import { DockerRuntime } from '../runtime/docker-runtime.js';
-import { ProcessRuntime } from '../runtime/process-runtime.js';
+import { diagnoseTor } from '../probe/egress-diagnosis.js';
+import { EgressProber } from '../probe/egress-probe.js';
+import { RESTART_WINDOW_MS } from '../probe/bootstrap-watchdog.js';
+import { HealthMonitor } from '../probe/health-monitor.js';
+import { HealthChecker } from '../probe/proxy-health.js';
+import { torHealth } from '../tor-control/control-client.js';
+import { Controller } from '../reconcile/controller.js';
+import { reconcilePass, type PassDependencies } from '../reconcile/reconcile-pass.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
+import { RUNTIMES } from '../runtime/runtime-registry.js';
+import { apiRunnable } from '../service/api-runnable.js';
+import { controllerRunnable } from '../service/controller-runnable.js';
+import { egressProbeRunnable } from '../service/egress-probe-runnable.js';
+import { fleetWatchRunnable } from '../service/fleet-watch-runnable.js';
+import { healthMonitorRunnable } from '../service/health-monitor-runnable.js';
+import { nodeRefreshRunnable } from '../service/node-refresh-runnable.js';
+import { ticker, type Runnable } from '../service/runnable.js';
+import { runtimeWatchRunnable } from '../service/runtime-watch-runnable.js';
+import { Supervisor } from '../service/supervisor.js';
+import type { Settings } from '../settings.js';
 import type { CliContext } from './cli-context.js';
 
-/** The one place where settings become real components. */
+/** The one place where settings become real components, and `run`'s components become runnables. */
 export function createFleetSource(context: CliContext): FleetSource {
   const { settings } = context;
   if (settings.fleetFile) return createFileSource(settings.fleetFile);
@@ -28,31 +49,174 @@ export function createFleetSource(context: CliContext): FleetSource {
   });
 }
 
-export function createRuntime(context: CliContext, docker: Docker): ProxyRuntime {
-  if (context.settings.runtime === 'process') {
-    return new ProcessRuntime({
-      stateDir: path.resolve(context.settings.stateDir),
-      instance: context.settings.instance,
-      log: context.log,
-      timeoutMs: context.settings.runtimeTimeoutMs,
-    });
-  }
-  return new DockerRuntime(docker, {
-    stateDir: path.resolve(context.settings.stateDir),
-    instance: context.settings.instance,
-    log: context.log,
-    timeoutMs: context.settings.runtimeTimeoutMs,
+/** The runtime TORFLEET_RUNTIME names, from the registry. */
+export function createRuntime(context: CliContext): ProxyRuntime {
+  const { settings, log } = context;
+  return RUNTIMES[settings.runtime]({
+    stateDir: path.resolve(settings.stateDir),
+    instance: settings.instance,
+    log,
+    timeoutMs: settings.runtimeTimeoutMs,
   });
 }
 
+/** The node source the settings name. The consensus source needs both a consensus and a GeoIP file. */
+export function createNodeSource(settings: Settings, log: Logger): NodeSource {
+  if (settings.nodeSource === 'onionoo') return createOnionooSource(settings.onionooUrl, { log });
+  if (!settings.consensusUrl || !settings.geoipFile) {
+    throw new ConfigError(
+      'TORFLEET_NODE_SOURCE=consensus needs TORFLEET_CONSENSUS_URL (a directory port URL such as http://127.0.0.1:7000/tor/status-vote/current/consensus, or a file) and TORFLEET_GEOIP_FILE (a Tor geoip file)',
+    );
+  }
+  return createConsensusSource(settings.consensusUrl, settings.geoipFile, { log });
+}
+
 /** Everything a reconcile pass needs; the caller closes `store`. */
-export function passDependencies(context: CliContext): PassDependencies & { store: NodeStore; docker: Docker } {
+export function passDependencies(context: CliContext): PassDependencies & { store: NodeStore } {
   const template = readFileSync(packagePath('templates', 'torrc.tmpl'), 'utf8');
   const source = createFleetSource(context);
-  const docker = new Docker();
-  const runtime = createRuntime(context, docker);
+  const runtime = createRuntime(context);
   const store = NodeStore.open(context.settings.db, { log: context.log });
-  return { source, runtime, store, docker, template, env: context.env, log: context.log };
+  return { source, runtime, store, template, env: context.env, log: context.log };
+}
+
+/** `torfleet run`: its supervisor over its runnables, in start order; `close` after the supervisor ends. */
+export interface RunServices {
+  readonly supervisor: Supervisor;
+  readonly description: Readonly<Record<string, string>>;
+  close(): void;
+}
+
+/**
+ * `run`'s runnables, started in this order and stopped in reverse: the API (ready once listening), the
+ * node refresh (ready after a start-up refresh of stale data), the controller (first pass), then the
+ * triggers that enqueue passes: resync, egress probe, fleet watch, runtime watch.
+ */
+export function runServices(context: CliContext): RunServices {
+  const { settings, log } = context;
+  const nodeSource = createNodeSource(settings, log);
+  const base = passDependencies(context);
+  const { runtime, store } = base;
+  let fleet: Fleet | undefined;
+  const prober = new EgressProber({
+    url: settings.probeUrl,
+    timeoutMs: settings.probeTimeoutMs,
+    intervalMs: settings.probeIntervalMs,
+    failuresToQuarantine: 2,
+    quarantineMs: 30 * 60_000,
+    diagnose: (spec) => diagnoseTor(runtime.hostDataDirectory(spec.name)),
+    now: context.now,
+  });
+  const deps: PassDependencies = { ...base, avoidedExits: () => prober.quarantined() };
+  const networkEnabled = (): boolean => fleet?.tor.disableNetwork === false;
+  // Health of every running proxy through its ControlSocket; stuck bootstraps restarted (network enabled only).
+  const health = new HealthMonitor({
+    runtime,
+    checker: new HealthChecker({ read: (proxy) => torHealth(runtime.hostDataDirectory(proxy)), now: context.now }),
+    networkEnabled,
+    policy: {
+      stuckAfterMs: settings.bootstrapTimeoutMs,
+      maxRestarts: settings.bootstrapRestartsPerHour,
+      windowMs: RESTART_WINDOW_MS,
+    },
+    intervalMs: settings.healthIntervalMs,
+    onRestart: () => {
+      enqueue('proxy restarted: bootstrap stuck');
+    },
+    onRestartCounted: (reason) => {
+      api.metrics.observeRestart(reason);
+    },
+    log,
+    now: context.now,
+  });
+  // The API and the metrics read the controller and the supervisor lazily, once they serve requests.
+  const api = createApiServer({
+    source: {
+      status: () => controller.getStatus(),
+      lastPlan: () => controller.lastPlan(),
+      fleetPools: () => fleet?.pools ?? [],
+      observed: () => runtime.list(),
+      nodeStats: () => store.stats(context.now(), settings.nodesMaxAgeMs),
+      egress: (proxy) => prober.check(proxy),
+      health: (proxy, instance) => health.health(proxy, instance),
+      networkEnabled,
+      outOfRestartBudget: () => health.outOfBudget().length,
+      quarantinedExits: () => prober.quarantined().size,
+      ignoredObjects: () => runtime.ignored().length,
+      liveness: () => controller.liveness(),
+      runnables: () => supervisor.view(),
+    },
+    token: settings.apiToken ?? undefined,
+    log,
+  });
+  const controller = new Controller({
+    pass: async (onRevision, signal) => {
+      const done = await reconcilePass(deps, onRevision, signal);
+      fleet = done.fleet;
+      return done;
+    },
+    log,
+    passTimeoutMs: settings.passTimeoutMs,
+    // Passes are due at least every resync: no progress for three of them (or two deadlines) is not live.
+    livenessBoundMs: Math.max(3 * settings.resyncIntervalMs, 2 * settings.passTimeoutMs),
+    onPass: (record) => {
+      api.metrics.observePass(record);
+    },
+  });
+  const enqueue = (trigger: string): void => {
+    controller.enqueue(trigger);
+  };
+  const runnables: Runnable[] = [
+    apiRunnable(api.server, settings.listen),
+    nodeRefreshRunnable({
+      source: nodeSource,
+      store,
+      now: context.now,
+      maxAgeMs: settings.nodesMaxAgeMs,
+      maxDrop: settings.nodesMaxDrop,
+      intervalMs: settings.nodesRefreshIntervalMs,
+      onUpdated: () => {
+        enqueue('nodes refreshed');
+      },
+    }),
+    controllerRunnable(controller),
+    ticker('resync', settings.resyncIntervalMs, () => {
+      enqueue('resync');
+    }),
+    egressProbeRunnable({
+      prober,
+      runtime,
+      lastPlan: () => controller.lastPlan(),
+      fleet: () => fleet,
+      onResult: (result) => {
+        api.metrics.observeEgress(result);
+      },
+      onQuarantineChanged: () => {
+        enqueue('egress check changed an exit quarantine');
+      },
+    }),
+    healthMonitorRunnable(health),
+    fleetWatchRunnable(
+      settings.fleetFile
+        ? { kind: 'file', file: settings.fleetFile }
+        : { kind: 'git', fetchIntervalMs: settings.fetchIntervalMs, localRepository: localRepository(context) },
+      enqueue,
+    ),
+    runtimeWatchRunnable(runtime, enqueue),
+  ];
+  const supervisor = new Supervisor(runnables, { log });
+  return {
+    supervisor,
+    description: {
+      source: base.source.description,
+      nodeSource: `${nodeSource.name} ${nodeSource.location}`,
+      runtime: runtime.name,
+      instance: settings.instance,
+    },
+    close: () => {
+      store.close();
+    },
+  };
 }
 
 /** The fleet repository when it is a directory on this machine (watched for commits), else undefined. */

@@ -4,11 +4,12 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
 import { withDeadline } from './deadline.js';
+import { watchDockerEvents } from './docker-events.js';
 import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
 import { invalidLabel } from './label-check.js';
 import { mapContainer } from './map-container.js';
 import { ProxyFiles } from './proxy-files.js';
-import { LABEL, proxyLabels, type ProxyRuntime } from './proxy-runtime.js';
+import { LABEL, proxyLabels, type ProxyRuntime, type RuntimeEvent } from './proxy-runtime.js';
 
 export interface DockerRuntimeOptions {
   /** Absolute host directory for torrc files and tor data directories. */
@@ -155,6 +156,11 @@ export class DockerRuntime implements ProxyRuntime {
       this.log.info('proxy container removed', { proxy: proxy.name, container: proxy.id });
     }
     if (forget) await this.files.forget(proxy.name);
+  }
+
+  /** The engine's events of this instance's containers (die, destroy, kill, oom, stop), followed across engine restarts. */
+  watch(onEvent: (event: RuntimeEvent) => void): () => void {
+    return watchDockerEvents(this.docker, this.options.instance, onEvent, this.log);
   }
 
   private async requireImage(image: string): Promise<void> {

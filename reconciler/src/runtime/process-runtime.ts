@@ -13,8 +13,9 @@ import { invalidLabel } from './label-check.js';
 import { mapContainer } from './map-container.js';
 import { readRecord, writeRecord, type ProcessRecord } from './process-record.js';
 import { ProxyFiles } from './proxy-files.js';
+import { watchTorProcesses } from './process-watch.js';
 import { PROXY_NAME, type ProxyPaths } from './proxy-paths.js';
-import { LABEL, proxyLabels, type ProxyRuntime } from './proxy-runtime.js';
+import { LABEL, proxyLabels, type ProxyRuntime, type RuntimeEvent } from './proxy-runtime.js';
 import { lockHolder, stopProcess, torsByTorrc, torsUsing } from './tor-processes.js';
 
 export interface ProcessRuntimeOptions {
@@ -24,6 +25,8 @@ export interface ProcessRuntimeOptions {
   readonly log?: Logger;
   /** How long starting or stopping one tor may take (TORFLEET_RUNTIME_TIMEOUT). */
   readonly timeoutMs?: number;
+  /** How often watch() looks for tors that exited (default 2 s). */
+  readonly watchIntervalMs?: number;
 }
 
 /**
@@ -136,6 +139,17 @@ export class ProcessRuntime implements ProxyRuntime {
     await this.stopTors(proxy.name, paths, 'proxy process stopped');
     if (forget) await this.files.forget(proxy.name);
     else await rm(paths.recordFile, { force: true });
+  }
+
+  /** A proxy whose tor ran at the last look (every couple of seconds) and has exited: `exited`. */
+  watch(onEvent: (event: RuntimeEvent) => void): () => void {
+    return watchTorProcesses(
+      this.options.stateDir,
+      this.options.instance,
+      onEvent,
+      this.log,
+      this.options.watchIntervalMs,
+    );
   }
 
   /**

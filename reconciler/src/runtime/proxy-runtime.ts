@@ -1,6 +1,7 @@
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
 import type { IgnoredObject } from './ignored-objects.js';
+import type { RuntimeName } from './runtime-registry.js';
 
 export type { IgnoredObject } from './ignored-objects.js';
 
@@ -17,9 +18,20 @@ export const LABEL = {
   exits: 'torfleet.exits',
 } as const;
 
-/** Where proxies run: Docker containers, or tor processes. */
+/**
+ * Something a runtime saw happen to one of this instance's proxies (a container died, a tor exited). Like
+ * every trigger it only says "look again": the pass re-reads everything.
+ */
+export interface RuntimeEvent {
+  /** The runtime's word for it: `die`, `destroy`, `exited` ... */
+  readonly action: string;
+  /** The proxy it concerns, when the runtime knows. */
+  readonly proxy: string | null;
+}
+
+/** Where proxies run: Docker containers, or tor processes (one entry each in runtime-registry.ts). */
 export interface ProxyRuntime {
-  readonly name: 'docker' | 'process';
+  readonly name: RuntimeName;
   /** Every proxy torfleet manages here, in any state. */
   list(): Promise<ObservedProxy[]>;
   /**
@@ -37,6 +49,11 @@ export interface ProxyRuntime {
   create(spec: ProxySpec, torrc: string, revision: string): Promise<ObservedProxy>;
   /** Stops and removes a proxy; `forget` also deletes its data directory (it left the fleet). */
   remove(proxy: ObservedProxy, options: { forget: boolean }): Promise<void>;
+  /**
+   * Reports events of this instance's proxies until the returned function is called; never throws for a
+   * runtime that is away (it keeps trying and logs why).
+   */
+  watch(onEvent: (event: RuntimeEvent) => void): () => Promise<void> | void;
 }
 
 /** The labels of a proxy torfleet starts, whichever runtime runs it. */

@@ -43,6 +43,11 @@ export class RecordingRuntime implements ProxyRuntime {
     return [];
   }
 
+  /** Reports no events: the tests enqueue passes themselves. */
+  watch(): () => void {
+    return () => undefined;
+  }
+
   hostDataDirectory(proxy: string): string {
     return `/nonexistent/state/${proxy}`;
   }

@@ -1,0 +1,31 @@
+import Docker from 'dockerode';
+import type { Logger } from '../logger.js';
+import { DockerRuntime } from './docker-runtime.js';
+import { ProcessRuntime } from './process-runtime.js';
+
+/** What every runtime is built from (the settings `run`, `plan` and `apply` share). */
+export interface RuntimeOptions {
+  /** Absolute host directory for torrc files and tor data directories. */
+  readonly stateDir: string;
+  readonly instance: string;
+  readonly log: Logger;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Every runtime torfleet can run proxies on, by its TORFLEET_RUNTIME name. Settings validation, the
+ * wiring and `ProxyRuntime['name']` all derive from this table: a new runtime (swarm) is one entry here
+ * and a class whose `name` is that key.
+ */
+export const RUNTIMES = {
+  docker: (options: RuntimeOptions) => new DockerRuntime(new Docker(), options),
+  process: (options: RuntimeOptions) => new ProcessRuntime(options),
+} as const;
+
+export type RuntimeName = keyof typeof RUNTIMES;
+
+export const RUNTIME_NAMES = Object.keys(RUNTIMES) as readonly RuntimeName[];
+
+export function isRuntimeName(name: string): name is RuntimeName {
+  return Object.hasOwn(RUNTIMES, name);
+}
