@@ -1,3 +1,4 @@
+import { forEachConcurrently } from '../concurrency/for-each-concurrently.js';
 import { errorMessage } from '../errors.js';
 import type { ObservedProxy } from '../plan/plan-types.js';
 import type { TorHealth } from '../tor-control/control-client.js';
@@ -55,14 +56,10 @@ export class HealthChecker {
     const running = observed.filter((proxy) => proxy.state === 'running');
     const seen = new Map<string, ProxyHealth>();
     const instances = new Map(running.map((proxy) => [proxy.name, proxy.id]));
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < running.length) {
-        const proxy = (running[next++] as ObservedProxy).name;
-        seen.set(proxy, await this.checkOne(proxy));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 8, running.length) }, worker));
+    // checkOne never throws, so every running proxy is checked.
+    await forEachConcurrently(running, this.options.concurrency ?? 8, async ({ name }) => {
+      seen.set(name, await this.checkOne(name));
+    });
     this.last.clear();
     for (const [proxy, health] of seen) this.last.set(proxy, { instance: instances.get(proxy) ?? '', health });
     return seen;
