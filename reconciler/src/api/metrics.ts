@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { GEO_CATEGORIES, geoCategoryOf } from '../fleet/fleet-types.js';
+import { GEO_CATEGORIES } from '../fleet/fleet-types.js';
+import { geoCategoryOf } from '../fleet/geo-match.js';
 import type { Plan, PlanAction } from '../plan/plan-types.js';
 import { ERROR_CODES, INTERNAL_CODE } from '../errors.js';
 import { CONDITION_REASONS, CONDITION_TYPES, type PassOutcome, type PassRecord } from '../reconcile/status.js';

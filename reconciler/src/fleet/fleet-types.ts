@@ -50,12 +50,6 @@ export const DEFAULT_BIND = '127.0.0.1';
 export const DEFAULT_ROTATE_EVERY = '10m';
 export const MIN_ROTATE_SECONDS = 10;
 
-/** The geo category of a pool, as used by metrics and `nodes stats`. A country list is US only if it is exactly [US]. */
-export function geoCategoryOf(geo: GeoSelector): GeoCategory {
-  if (geo === 'US' || geo === 'NON_US') return geo;
-  return geo.length === 1 && geo[0] === 'US' ? 'US' : 'NON_US';
-}
-
 /**
  * What the node database could ever give a pool: exits (strict) and /16 groups (flexible) of its geo.
  * `validate` uses it, when a node database is at hand, to reject counts no refresh could satisfy.

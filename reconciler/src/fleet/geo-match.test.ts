@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { GeoSelector } from './fleet-types.js';
-import { countryInGeo, countryInPoolGeo, geoOfFilter, inPoolGeo, proxyMatchesGeo, type ProxyGeo } from './geo-match.js';
+import {
+  countryInGeo,
+  countryInPoolGeo,
+  geoCategoryOf,
+  geoOfFilter,
+  inPoolGeo,
+  proxyMatchesGeo,
+  rotatingExitCountries,
+  type ProxyGeo,
+} from './geo-match.js';
 
 describe('countryInPoolGeo: the one geo rule', () => {
   const CASES: readonly [string | null, GeoSelector, readonly string[], boolean][] = [
@@ -71,6 +80,28 @@ describe('the ?geo= filter in the rule terms', () => {
   for (const [name, proxy, filter, expected] of CASES) {
     test(`${name} ${expected ? 'matches' : 'does not match'} ?geo=${filter}`, () => {
       assert.equal(proxyMatchesGeo(proxy, geoOfFilter(filter)), expected);
+    });
+  }
+});
+
+describe('the rule as tor applies it to a rotating proxy, and the geo category', () => {
+  const CASES: readonly [GeoSelector, readonly string[], string[], string[], 'US' | 'NON_US'][] = [
+    ['US', [], ['US'], [], 'US'],
+    ['NON_US', [], [], ['US'], 'NON_US'],
+    ['NON_US', ['DE', 'US'], [], ['US', 'DE'], 'NON_US'],
+    [['DE', 'NL'], ['NL'], ['DE'], [], 'NON_US'],
+    [['US'], [], ['US'], [], 'US'],
+    [['US', 'DE'], [], ['US', 'DE'], [], 'NON_US'],
+  ];
+  for (const [geo, exclude, exitNodes, excludeExitNodes, category] of CASES) {
+    test(`${JSON.stringify(geo)} minus ${JSON.stringify(exclude)}`, () => {
+      assert.deepEqual(rotatingExitCountries(geo, exclude), { exitNodes, excludeExitNodes });
+      assert.equal(geoCategoryOf(geo), category);
+      // Whatever tor may pick under these lines is in the pool's geo by the one rule.
+      for (const country of ['US', 'DE', 'NL', 'FR']) {
+        const allowed = (exitNodes.length === 0 || exitNodes.includes(country)) && !excludeExitNodes.includes(country);
+        assert.equal(allowed, countryInPoolGeo(country, geo, exclude), country);
+      }
     });
   }
 });

@@ -1,8 +1,9 @@
-import type { GeoSelector } from './fleet-types.js';
+import type { GeoCategory, GeoSelector } from './fleet-types.js';
 
 /**
  * The one rule of what a pool's `geo` means, used by the planner (which exits a pool may use), the node
- * store (eligible exits, capacity) and the API's `?geo=` filter. Pure.
+ * store (eligible exits, capacity), the snapshot guard, a rotating proxy's torrc, the metrics' geo category
+ * and the API's `?geo=` filter. Pure.
  *
  * A country (an assigned ISO 3166-1 alpha-2 code, upper case; null when unknown) is in a geo when:
  * - `US`: it is US;
@@ -53,4 +54,23 @@ export function proxyMatchesGeo(proxy: ProxyGeo, filter: GeoSelector): boolean {
   if (typeof proxy.geo === 'string' && proxy.geo === filter) return true;
   const named = typeof proxy.geo === 'string' ? proxy.exitCountries : proxy.geo;
   return named.some((country) => countryInGeo(country, filter));
+}
+
+/** The geo category a pool counts under (metrics, `nodes stats`): a country list is US only if it is exactly [US]. */
+export function geoCategoryOf(geo: GeoSelector): GeoCategory {
+  if (geo === 'US' || geo === 'NON_US') return geo;
+  return geo.length === 1 && geo[0] === 'US' ? 'US' : 'NON_US';
+}
+
+/**
+ * The rule as tor applies it to a rotating proxy (it picks exits itself): `exitNodes` for ExitNodes (empty:
+ * any exit) and `excludeExitNodes` for ExcludeExitNodes. NON_US is "any exit but US and the excluded".
+ */
+export function rotatingExitCountries(
+  geo: GeoSelector,
+  exclude: readonly string[],
+): { readonly exitNodes: string[]; readonly excludeExitNodes: string[] } {
+  if (geo === 'US') return { exitNodes: ['US'], excludeExitNodes: [] };
+  if (geo === 'NON_US') return { exitNodes: [], excludeExitNodes: ['US', ...exclude.filter((c) => c !== 'US')] };
+  return { exitNodes: geo.filter((country) => countryInPoolGeo(country, geo, exclude)), excludeExitNodes: [] };
 }

@@ -1,4 +1,5 @@
-import { geoCategoryOf, type Fleet, type PoolSpec, type TorSettings } from '../fleet/fleet-types.js';
+import type { Fleet, PoolSpec, TorSettings } from '../fleet/fleet-types.js';
+import { geoCategoryOf } from '../fleet/geo-match.js';
 import type { EligibleExit } from '../nodes/eligible-exit.js';
 import { assignExits, proxyName } from './assign-exits.js';
 import {

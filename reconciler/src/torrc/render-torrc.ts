@@ -3,6 +3,7 @@ import { dirAuthorityProblems } from '../fleet/dir-authority.js';
 import { quoteText } from '../fleet/display-text.js';
 import { parseEndpoint } from '../fleet/ip-address.js';
 import type { ProxySpec } from '../plan/plan-types.js';
+import { rotatingExitCountries } from '../fleet/geo-match.js';
 
 /** What a runtime decides about a proxy's files: paths as tor inside its container (or process) sees them. */
 export interface TorrcPaths {
@@ -121,7 +122,7 @@ function exitLines(spec: ProxySpec, guard: Guard): string[] {
     countries.map((c) => `{${check(c, COUNTRY, 'country').toLowerCase()}}`).join(',');
   const lines: string[] = [];
   if (spec.exits.countries.length > 0) lines.push(`ExitNodes ${codes(spec.exits.countries)}`);
-  const excluded = spec.geo === 'NON_US' ? ['US', ...spec.exclude.filter((c) => c !== 'US')] : [];
+  const excluded = rotatingExitCountries(spec.geo, spec.exclude).excludeExitNodes;
   if (excluded.length > 0) lines.push(`ExcludeExitNodes ${codes(excluded)}`);
   lines.push('StrictNodes 1', `MaxCircuitDirtiness ${spec.rotateEverySeconds ?? 600}`);
   return lines;
