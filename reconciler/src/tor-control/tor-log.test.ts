@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir } from '../testing/temp-dir.js';
@@ -26,6 +27,13 @@ describe('torLogTail: the end of a proxy tor log, bounded and safe to show', () 
 
   test('no log yet: no lines', async () => {
     assert.deepEqual(await torLogTail(path.join(dir, 'nowhere')), []);
+  });
+
+  test("a FIFO in place of the log (the data directory is tor's to write) is refused at once, not waited on", async () => {
+    const fifoDir = path.join(dir, 'fifo');
+    mkdirSync(fifoDir);
+    execFileSync('mkfifo', [path.join(fifoDir, TOR_LOG_FILE)]);
+    await assert.rejects(torLogTail(fifoDir), /notice\.log is a FIFO \(named pipe\), not a regular file/);
   });
 
   test('escapeControl keeps printable text as it is', () => {

@@ -1,4 +1,6 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { fileKind } from '../fs/file-kind.js';
 import path from 'node:path';
 
 /** The notice log every proxy's tor writes in its data directory (templates/torrc.tmpl `Log notice file`). */
@@ -15,17 +17,23 @@ export interface LogTailOptions {
 
 /**
  * The last lines of a proxy's tor log, bounded and safe to show: control characters escaped (`\x1b`), long
- * lines cut. An absent log (tor not started yet) is no lines, not an error.
+ * lines cut. An absent log (tor not started yet) is no lines, not an error. The data directory is the
+ * proxy's tor's to write: the log is opened non-blocking (a FIFO there must not hang the reader) and read
+ * only when it is a regular file.
  */
 export async function torLogTail(dataDirectory: string, options: LogTailOptions = {}): Promise<string[]> {
   const { lines = 20, bytes = 16_384, lineLength = 300 } = options;
-  const handle = await open(path.join(dataDirectory, TOR_LOG_FILE), 'r').catch((error: unknown) => {
+  const file = path.join(dataDirectory, TOR_LOG_FILE);
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+  const handle = await open(file, flags).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   });
   if (!handle) return [];
   try {
-    const { size } = await handle.stat();
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new Error(`${file} is ${fileKind(stats)}, not a regular file`);
+    const { size } = stats;
     const start = Math.max(0, size - bytes);
     const buffer = Buffer.alloc(size - start);
     await handle.read(buffer, 0, buffer.length, start);
