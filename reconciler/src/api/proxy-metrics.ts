@@ -1,0 +1,56 @@
+import { Gauge, type Registry } from 'prom-client';
+import { GEO_CATEGORIES } from '../fleet/fleet-types.js';
+import type { ApiSource } from './api-source.js';
+import { readyCounts } from './proxy-readiness.js';
+import { proxyViews } from './proxy-view.js';
+import { unlessFailing } from './scrape-reads.js';
+
+/** The proxies as they run: containers up, proxies ready, proxies out of restart budget; read at each scrape. */
+export function registerProxyGauges(registry: Registry, source: ApiSource): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'torfleet_active_proxy_containers',
+    help: 'Proxy containers (or processes) running, by geo category of their pool.',
+    labelNames: ['geo_category'],
+    registers,
+    async collect() {
+      const plan = source.lastPlan();
+      const observed = await unlessFailing(() => source.observed());
+      if (!observed) return;
+      const running = new Set(observed.filter((p) => p.state === 'running').map((p) => p.name));
+      for (const category of GEO_CATEGORIES) {
+        const count = (plan?.changes ?? []).filter(
+          (c) => c.after && running.has(c.proxy) && c.after.geoCategory === category,
+        ).length;
+        this.set({ geo_category: category }, count);
+      }
+    },
+  });
+  new Gauge({
+    name: 'torfleet_proxies_ready',
+    help: 'Proxies ready for traffic (running, tor bootstrapped to 100%, last egress check ok), by geo category.',
+    labelNames: ['geo_category'],
+    registers,
+    async collect() {
+      const plan = source.lastPlan();
+      const observed = await unlessFailing(() => source.observed());
+      if (!observed) return;
+      const views = proxyViews(
+        plan,
+        observed,
+        (p) => source.egress(p),
+        (p, instance) => source.health?.(p, instance) ?? null,
+      );
+      const counts = readyCounts(plan, views);
+      for (const category of GEO_CATEGORIES) this.set({ geo_category: category }, counts[category].ready);
+    },
+  });
+  new Gauge({
+    name: 'torfleet_proxies_out_of_restart_budget',
+    help: 'Proxies whose tor bootstrap is stuck and whose restart budget is spent: left alone until the window frees a restart.',
+    registers,
+    collect() {
+      this.set(source.outOfRestartBudget?.() ?? 0);
+    },
+  });
+}
