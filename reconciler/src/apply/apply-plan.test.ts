@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TorfleetError } from '../errors.js';
+import { PassTimeoutError } from '../reconcile/pass-timeout-error.js';
 import type { EligibleExit } from '../nodes/eligible-exit.js';
 import { computePlan } from '../plan/compute-plan.js';
 import type { ObservedProxy, Plan } from '../plan/plan-types.js';
@@ -184,5 +185,39 @@ describe('applyPlan against a recording runtime', () => {
     assert.equal(lastRemove, 2, runtime.calls.join(', '));
     assert.ok(firstCheck > lastRemove, runtime.calls.join(', '));
     assert.deepEqual(runtime.holding(), ['us-0:new-us-0', 'us-1:new-us-1', 'us-2:new-us-2']);
+  });
+
+  test('a pass abandoned mid-apply touches nothing more: a replacement checked meanwhile keeps its old proxy', async () => {
+    const observed = [running('us-0', 'o0'), running('us-1', 'o1'), running('us-2', 'o2')];
+    const runtime = new RecordingRuntime(observed);
+    const abandon = new AbortController();
+    const result = await applyPlan(planFor(3, observed), {
+      runtime,
+      concurrency: 1,
+      signal: abandon.signal,
+      torrcFor: (spec) => {
+        runtime.calls.push(`torrc ${spec.name}`);
+        // The deadline passes while us-1's torrc is being checked.
+        if (spec.name === 'us-1') abandon.abort(new PassTimeoutError('a test', 1));
+        return Promise.resolve('SocksPort 1\n');
+      },
+    });
+    assert.deepEqual(runtime.calls, [
+      'torrc us-0',
+      'preflight us-0',
+      'remove us-0 keep',
+      'create us-0',
+      'torrc us-1',
+      'preflight us-1',
+    ]);
+    assert.deepEqual(
+      result.done.map((d) => d.proxy),
+      ['us-0'],
+    );
+    assert.deepEqual(
+      result.failures.map((f) => `${f.change.proxy} ${f.error.code}`),
+      ['us-1 PASS_TIMEOUT', 'us-2 PASS_TIMEOUT'],
+    );
+    assert.deepEqual(runtime.holding(), ['us-0:new-us-0', 'us-1:o1', 'us-2:o2']);
   });
 });

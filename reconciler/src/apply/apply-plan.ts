@@ -11,6 +11,11 @@ export interface ApplyDependencies {
   readonly log?: Logger;
   /** How many proxies change at once. */
   readonly concurrency?: number;
+  /**
+   * Aborts when the pass is abandoned at its deadline: from then on no runtime object is touched (no change
+   * starts, no proxy is removed or created); what is left fails with the abort's reason.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface ChangeFailure {
@@ -79,19 +84,24 @@ async function applyChange(
   revision: string,
 ): Promise<ObservedProxy | undefined> {
   const { runtime } = deps;
+  const stillWanted = (): void => deps.signal?.throwIfAborted();
   switch (change.action) {
     case 'noop':
       return undefined;
     case 'delete':
+      stillWanted();
       if (change.before) await runtime.remove(change.before, { forget: change.reason !== 'duplicate' });
       return undefined;
     case 'replace':
     case 'create': {
       if (!change.after) return undefined;
+      stillWanted();
       // Check everything first: a torrc tor would refuse, or a missing image, never takes a running proxy down.
       const torrc = await deps.torrcFor(change.after);
       await runtime.preflight(change.after);
+      stillWanted();
       if (change.before) await runtime.remove(change.before, { forget: false });
+      // Once the old one is gone its successor is created even if the pass was abandoned meanwhile.
       return runtime.create(change.after, torrc, revision);
     }
   }

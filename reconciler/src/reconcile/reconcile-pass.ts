@@ -66,6 +66,7 @@ export async function reconcilePass(
   signal?.throwIfAborted();
   const result = await applyPlan(planned.plan, {
     runtime: deps.runtime,
+    signal,
     log: deps.log ?? silentLogger,
     torrcFor: async (spec: ProxySpec) => {
       const torrc = renderTorrc(deps.template, spec, deps.runtime.torrcPaths(spec));
