@@ -2,12 +2,18 @@ import { Gauge, type Registry } from 'prom-client';
 import { GEO_CATEGORIES } from '../fleet/fleet-types.js';
 import type { ApiSource } from './api-source.js';
 import { readyCounts } from './proxy-readiness.js';
-import { proxyViews } from './proxy-view.js';
+import { sourceProxyViews } from './proxy-view.js';
 import { unlessFailing } from './scrape-reads.js';
 
 /** The proxies as they run: containers up, proxies ready, proxies out of restart budget; read at each scrape. */
 export function registerProxyGauges(registry: Registry, source: ApiSource): void {
   const registers = [registry];
+  // Both gauges are collected in the same scrape: one runtime list serves them (not one Docker call each).
+  let listing: Promise<Awaited<ReturnType<ApiSource['observed']>> | undefined> | undefined;
+  const observedOnce = (): NonNullable<typeof listing> =>
+    (listing ??= unlessFailing(() => source.observed()).finally(() => {
+      listing = undefined;
+    }));
   new Gauge({
     name: 'torfleet_active_proxy_containers',
     help: 'Proxy containers (or processes) running, by geo category of their pool.',
@@ -15,7 +21,7 @@ export function registerProxyGauges(registry: Registry, source: ApiSource): void
     registers,
     async collect() {
       const plan = source.lastPlan();
-      const observed = await unlessFailing(() => source.observed());
+      const observed = await observedOnce();
       if (!observed) return;
       const running = new Set(observed.filter((p) => p.state === 'running').map((p) => p.name));
       for (const category of GEO_CATEGORIES) {
@@ -33,15 +39,9 @@ export function registerProxyGauges(registry: Registry, source: ApiSource): void
     registers,
     async collect() {
       const plan = source.lastPlan();
-      const observed = await unlessFailing(() => source.observed());
+      const observed = await observedOnce();
       if (!observed) return;
-      const views = proxyViews(
-        plan,
-        observed,
-        (p) => source.egress(p),
-        (p, instance) => source.health?.(p, instance) ?? null,
-      );
-      const counts = readyCounts(plan, views);
+      const counts = readyCounts(plan, sourceProxyViews(source, observed));
       for (const category of GEO_CATEGORIES) this.set({ geo_category: category }, counts[category].ready);
     },
   });

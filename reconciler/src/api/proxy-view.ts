@@ -1,4 +1,5 @@
 import type { GeoSelector, PoolMode } from '../fleet/fleet-types.js';
+import type { ApiSource } from './api-source.js';
 import { geoOfFilter, proxyMatchesGeo } from '../fleet/geo-match.js';
 import type { ObservedProxy, Plan, ProxyExits } from '../plan/plan-types.js';
 import type { EgressCheck } from '../probe/egress-probe.js';
@@ -60,6 +61,19 @@ export function proxyViews(
       },
     ];
   });
+}
+
+/** `proxyViews` of the source's last plan over `observed`, with its egress checks and health: what GET /proxies and the readiness gauge show. */
+export function sourceProxyViews(
+  source: Pick<ApiSource, 'lastPlan' | 'egress' | 'health'>,
+  observed: readonly ObservedProxy[],
+): ProxyView[] {
+  return proxyViews(
+    source.lastPlan(),
+    observed,
+    (p) => source.egress(p),
+    (p, instance) => source.health?.(p, instance) ?? null,
+  );
 }
 
 /** Ready to carry traffic: running, its tor bootstrapped (100%), and its last egress check passed. */

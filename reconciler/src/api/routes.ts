@@ -2,7 +2,7 @@ import { TorfleetError } from '../errors.js';
 import type { ApiSource } from './api-source.js';
 import type { TorfleetMetrics } from './metrics.js';
 import { nodesBody, readNodeStats, statusBody } from './node-answers.js';
-import { filterProxies, proxyViews, type ProxyView } from './proxy-view.js';
+import { filterProxies, sourceProxyViews, type ProxyView } from './proxy-view.js';
 import { notReadyReason } from './readiness.js';
 import { ALLOW, errorReply, GITOPS, type Reply } from './replies.js';
 
@@ -24,13 +24,7 @@ export const INVALID_ROUTE = 'invalid';
 
 /** The contract's routes, in matching order; each answers from the source (and the metrics registry). */
 export function apiRoutes(source: ApiSource, metrics: TorfleetMetrics): Route[] {
-  const views = async (): Promise<ProxyView[]> =>
-    proxyViews(
-      source.lastPlan(),
-      await source.observed(),
-      (p) => source.egress(p),
-      (p, instance) => source.health?.(p, instance) ?? null,
-    );
+  const views = async (): Promise<ProxyView[]> => sourceProxyViews(source, await source.observed());
   return [
     {
       template: '/proxies',
