@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { packagePath, packageRoot } from './package-root.js';
+import { DEFAULT_ONIONOO_URL } from './settings.js';
 
 /** docker-compose.yml, the Dockerfiles and the workflows: they parse, and everything they name exists. */
 const read = (file: string): string => readFileSync(packagePath(file), 'utf8');
@@ -86,7 +87,8 @@ describe('docker-compose.yml', () => {
         ['TORFLEET_FLEET_REPO', '/srv/fleet-repo'],
         ['TORFLEET_LISTEN', '127.0.0.1:8080'],
         ['TORFLEET_NODE_SOURCE', 'onionoo'],
-        ['TORFLEET_ONIONOO_URL', 'https://onionoo.torproject.org'],
+        // Compose's default is the reconciler's own (named once, in settings.ts; no test names the host).
+        ['TORFLEET_ONIONOO_URL', DEFAULT_ONIONOO_URL],
         ['TORFLEET_STATE_DIR', '/var/lib/torfleet'],
       ],
     );
