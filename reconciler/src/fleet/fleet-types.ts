@@ -58,3 +58,37 @@ export interface FleetCapacity {
   exitsFor(geo: GeoSelector, exclude: readonly string[]): number;
   groupsFor(geo: GeoSelector, exclude: readonly string[]): number;
 }
+
+/** fleet.yaml `gateway:`: the one local entry point (HTTP, CONNECT and SOCKS5 on one port). Absent: null. */
+export interface GatewaySpec {
+  /** `IP:PORT` (an IP literal), default 127.0.0.1:8888. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** The proxy password clients send; required when `listen` is beyond loopback. */
+  readonly token: Secret | null;
+  /** The route of a client that names none: a pool, `POOL-i`, an upstream or `geo-xx`; null: clients must name one. */
+  readonly default: string | null;
+  readonly upstreams: readonly UpstreamSpec[];
+  /** An HTTP proxy every hop that leaves this machine goes through first. */
+  readonly corporate: CorporateProxySpec | null;
+}
+
+export interface UpstreamSpec {
+  /** Same pattern as pool names, unique across pools and upstreams. */
+  readonly name: string;
+  readonly protocol: 'http' | 'socks5';
+  /** An IP literal (IPv6 without brackets) or a host name: the upstream's own address, never a target's. */
+  readonly host: string;
+  readonly port: number;
+  /** `USER:PASSWORD`, always substituted from the environment. */
+  readonly auth: Secret | null;
+}
+
+export interface CorporateProxySpec {
+  /** An IP literal (IPv6 without brackets). */
+  readonly host: string;
+  readonly port: number;
+  /** `USER:PASSWORD`, always substituted from the environment. */
+  readonly auth: Secret | null;
+}
+
+export const DEFAULT_GATEWAY_LISTEN = '127.0.0.1:8888';
