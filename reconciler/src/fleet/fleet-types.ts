@@ -6,6 +6,8 @@ export interface Fleet {
   readonly kind: 'Fleet';
   readonly tor: TorSettings;
   readonly pools: readonly PoolSpec[];
+  /** fleet.yaml `gateway:`; null when the file has none (`torfleet gateway` still serves such a fleet). */
+  readonly gateway: GatewaySpec | null;
 }
 
 export interface TorSettings {

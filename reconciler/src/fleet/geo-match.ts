@@ -74,3 +74,22 @@ export function rotatingExitCountries(
   if (geo === 'NON_US') return { exitNodes: [], excludeExitNodes: ['US', ...exclude.filter((c) => c !== 'US')] };
   return { exitNodes: geo.filter((country) => countryInPoolGeo(country, geo, exclude)), excludeExitNodes: [] };
 }
+
+/**
+ * The gateway's geo routes in the rule's terms: a proxy serves `geo` only when EVERY country it may exit in is
+ * in `geo`, so a client that asks for geo-de never leaves in NL. The countries it may exit in are those of its
+ * pinned exits when known (`exitCountries`, non-empty), else its pool's: a country list minus exclude, [US]
+ * for a US pool, and "any country but US" for a NON_US pool (which therefore serves geo-non_us only). An
+ * exit of unknown country serves no geo.
+ */
+export function proxyServesGeo(
+  pool: { readonly geo: GeoSelector; readonly exclude: readonly string[] },
+  exitCountries: readonly string[],
+  geo: GeoSelector,
+): boolean {
+  if (exitCountries.length > 0) return exitCountries.every((country) => countryInGeo(country, geo));
+  if (pool.geo === 'US') return countryInGeo('US', geo);
+  if (pool.geo === 'NON_US') return geo === 'NON_US';
+  const countries = pool.geo.filter((country) => !pool.exclude.includes(country));
+  return countries.length > 0 && countries.every((country) => countryInGeo(country, geo));
+}

@@ -12,6 +12,7 @@ import {
   type FleetCapacity,
   type PoolSpec,
 } from './fleet-types.js';
+import { buildGateway } from './gateway-spec.js';
 import { checkGeoIpFile, type GeoIpFileCheck } from './geoip-file-check.js';
 import type { RawFleet, RawPool } from './raw-fleet.js';
 import { validateAgainstSchema } from './schema-validation.js';
@@ -137,6 +138,7 @@ function buildFleet(raw: RawFleet): Fleet {
       disableNetwork: tor.disableNetwork ?? false,
     },
     pools: raw.pools.map(buildPool),
+    gateway: raw.gateway ? buildGateway(raw.gateway) : null,
   };
 }
 

@@ -4,6 +4,7 @@ export interface RawFleet {
   kind: 'Fleet';
   tor?: RawTor;
   pools: RawPool[];
+  gateway?: RawGateway | null;
 }
 
 export interface RawTor {
@@ -24,4 +25,19 @@ export interface RawPool {
   basePort: number;
   bind?: string;
   rotateEvery?: string;
+}
+
+/** `token` and every `auth` are of any type here: the checks accept only a whole `${NAME}` reference (a string). */
+export interface RawGateway {
+  listen?: string;
+  token?: unknown;
+  default?: string;
+  upstreams?: RawUpstream[];
+  corporate?: { address: string; auth?: unknown } | null;
+}
+
+export interface RawUpstream {
+  name: string;
+  url: string;
+  auth?: unknown;
 }

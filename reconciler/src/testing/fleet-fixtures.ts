@@ -1,4 +1,4 @@
-import type { Fleet, PoolSpec, TorSettings } from '../fleet/fleet-types.js';
+import type { Fleet, GatewaySpec, PoolSpec, TorSettings } from '../fleet/fleet-types.js';
 
 /** Tor settings as loaded with every default, but DisableNetwork 1: a test's tor dials nothing. */
 export const TEST_TOR: TorSettings = {
@@ -25,6 +25,10 @@ export function testPool(name: string, over: Partial<PoolSpec> = {}): PoolSpec {
   };
 }
 
-export function testFleet(pools: readonly PoolSpec[], tor: Partial<TorSettings> = {}): Fleet {
-  return { apiVersion: 'torfleet/v1', kind: 'Fleet', tor: { ...TEST_TOR, ...tor }, pools };
+export function testFleet(
+  pools: readonly PoolSpec[],
+  tor: Partial<TorSettings> = {},
+  gateway: GatewaySpec | null = null,
+): Fleet {
+  return { apiVersion: 'torfleet/v1', kind: 'Fleet', tor: { ...TEST_TOR, ...tor }, pools, gateway };
 }
