@@ -84,7 +84,7 @@ export function rotatingExitCountries(
  */
 export function proxyServesGeo(
   pool: { readonly geo: GeoSelector; readonly exclude: readonly string[] },
-  exitCountries: readonly string[],
+  exitCountries: readonly (string | null)[],
   geo: GeoSelector,
 ): boolean {
   if (exitCountries.length > 0) return exitCountries.every((country) => countryInGeo(country, geo));
