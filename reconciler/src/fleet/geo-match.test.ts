@@ -8,6 +8,7 @@ import {
   geoOfFilter,
   inPoolGeo,
   proxyMatchesGeo,
+  proxyServesGeo,
   rotatingExitCountries,
   type ProxyGeo,
 } from './geo-match.js';
@@ -102,6 +103,42 @@ describe('the rule as tor applies it to a rotating proxy, and the geo category',
         const allowed = (exitNodes.length === 0 || exitNodes.includes(country)) && !excludeExitNodes.includes(country);
         assert.equal(allowed, countryInPoolGeo(country, geo, exclude), country);
       }
+    });
+  }
+});
+
+describe('proxyServesGeo: every country the proxy may exit in lies within the route geo', () => {
+  const pool = (
+    geo: GeoSelector,
+    exclude: readonly string[] = [],
+  ): { geo: GeoSelector; exclude: readonly string[] } => ({
+    geo,
+    exclude,
+  });
+  const CASES: readonly [string, ReturnType<typeof pool>, readonly (string | null)[], GeoSelector, boolean][] = [
+    ['US pool, geo-us', pool('US'), [], 'US', true],
+    ['US pool, geo-us as a country', pool('US'), [], ['US'], true],
+    ['US pool, geo-non_us', pool('US'), [], 'NON_US', false],
+    ['NON_US pool without exits, geo-non_us', pool('NON_US'), [], 'NON_US', true],
+    ['NON_US pool without exits, geo-de', pool('NON_US'), [], ['DE'], false],
+    ['NON_US pool exiting in DE, geo-de', pool('NON_US'), ['DE'], ['DE'], true],
+    ['NON_US pool exiting in DE and NL, geo-de', pool('NON_US'), ['DE', 'NL'], ['DE'], false],
+    ['NON_US pool exiting in DE, geo-non_us', pool('NON_US'), ['DE'], 'NON_US', true],
+    ['[DE, NL] pool without exits, geo-de', pool(['DE', 'NL']), [], ['DE'], false],
+    ['[DE, NL] pool without exits, geo-non_us', pool(['DE', 'NL']), [], 'NON_US', true],
+    ['[DE, NL] pool minus NL, geo-de', pool(['DE', 'NL'], ['NL']), [], ['DE'], true],
+    ['[DE, NL] proxy exiting in DE, geo-de', pool(['DE', 'NL']), ['DE'], ['DE'], true],
+    ['[DE, NL] proxy exiting in NL, geo-de', pool(['DE', 'NL']), ['NL'], ['DE'], false],
+    ['[DE] pool, geo-de', pool(['DE']), [], ['DE'], true],
+    ['[US, DE] pool, geo-us', pool(['US', 'DE']), [], 'US', false],
+    ['[US, DE] pool, geo-non_us', pool(['US', 'DE']), [], 'NON_US', false],
+    ['[US, DE] proxy exiting in US, geo-us', pool(['US', 'DE']), ['US'], 'US', true],
+    ['exit of unknown country, geo-non_us', pool('NON_US'), [null], 'NON_US', false],
+    ['one exit of unknown country among known ones', pool('NON_US'), ['DE', null], ['DE'], false],
+  ];
+  for (const [name, proxyPool, exits, geo, expected] of CASES) {
+    test(`${name}: ${expected}`, () => {
+      assert.equal(proxyServesGeo(proxyPool, exits, geo), expected);
     });
   }
 });
