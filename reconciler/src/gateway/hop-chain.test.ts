@@ -160,6 +160,17 @@ describe('buildHopChain through real proxies', () => {
     const member: Member = { kind: 'tor', id: 'us-0', pool: 'us', host: '127.0.0.1', port: openSocks.port };
     const chain = await buildHopChain(member, request({ host: '127.0.0.1', port: echo.port }, corpHop()), 5_000);
     assert.match(await tunnelText(chain.socket), /ping/);
+    const forward = await buildHopChain(
+      member,
+      request({ host: '127.0.0.1', port: echo.port }, corpHop(), { purpose: 'http-forward' }),
+      5_000,
+    );
+    assert.equal(
+      forward.absoluteForm,
+      false,
+      'plain HTTP over a SOCKS member is a tunnel to the target (no local DNS)',
+    );
+    assert.match(await tunnelText(forward.socket), /ping/);
     assert.equal(toCorporate.sent.length, before);
   });
 

@@ -167,6 +167,65 @@ describe('socks5Connect request bytes (a recording peer)', () => {
   });
 });
 
+describe('socks5Connect method negotiation (a recording peer)', () => {
+  const cases: {
+    name: string;
+    credentials: SocksCredentials | null;
+    choose: number;
+    greeting: number[];
+    auth: number[];
+  }[] = [
+    {
+      name: 'no credentials: only "no authentication" offered',
+      credentials: null,
+      choose: 0x00,
+      greeting: [5, 1, 0],
+      auth: [],
+    },
+    {
+      name: 'credentials, the proxy picks user/password (as tor does): RFC 1929 request',
+      credentials: { user: 'torfleet-us', password: 'abc' },
+      choose: 0x02,
+      greeting: [5, 2, 2, 0],
+      auth: [1, 11, ...Buffer.from('torfleet-us'), 3, ...Buffer.from('abc')],
+    },
+    {
+      name: 'credentials, an open proxy picks none: no auth request',
+      credentials: { user: 'u', password: 'p' },
+      choose: 0x00,
+      greeting: [5, 2, 2, 0],
+      auth: [],
+    },
+  ];
+  for (const { name, credentials, choose, greeting, auth } of cases) {
+    test(name, async () => {
+      const seen: number[] = [];
+      const peer = await ScriptedPeer.start((socket) => {
+        void (async () => {
+          const head = await readBytes(socket, 2);
+          seen.push(...head, ...(await readBytes(socket, head[1] ?? 0)));
+          socket.write(Buffer.from([5, choose]));
+          if (choose === 0x02) {
+            const user = await readBytes(socket, 2);
+            const name = await readBytes(socket, user[1] ?? 0);
+            const length = await readBytes(socket, 1);
+            seen.push(...user, ...name, ...length, ...(await readBytes(socket, length[0] ?? 0)));
+            socket.write(Buffer.from([1, 0]));
+          }
+          await readBytes(socket, 10);
+          socket.write(OK_REPLY);
+        })();
+      });
+      try {
+        await throughSocks(peer.port, { host: '10.0.0.1', port: 1 }, credentials, nothing);
+        assert.deepEqual(seen, [...greeting, ...auth]);
+      } finally {
+        await peer.close();
+      }
+    });
+  }
+});
+
 describe('socks5Connect reply codes', () => {
   const cases: { code: number; reason: DialError['reason']; proxyAnswered: boolean }[] = [
     { code: 0x01, reason: 'refused', proxyAnswered: false },

@@ -27,25 +27,32 @@ export async function socks5Connect(
   what: string,
 ): Promise<void> {
   const request = connectRequest(target);
-  const method = credentials ? USER_PASSWORD : NO_AUTH;
-  writeHandshake(socket, Buffer.from([0x05, 0x01, method]));
+  // With credentials both methods are offered: tor picks user/password when offered (its SOCKS isolation; unless
+  // the port says PreferSOCKSNoAuth), an open proxy may pick none. Without, only "no authentication".
+  const offered = credentials ? [USER_PASSWORD, NO_AUTH] : [NO_AUTH];
+  writeHandshake(socket, Buffer.from([0x05, offered.length, ...offered]));
   const choice = await readFrame(socket, signal, what, 2, () => 2);
   if (choice[0] !== 0x05) throw notSocks(what, choice);
-  if (choice[1] === NO_ACCEPTABLE) {
-    const want = credentials ? 'does not accept user/password authentication' : 'wants authentication; none is set';
+  const method = choice[1] ?? NO_ACCEPTABLE;
+  if (method === NO_ACCEPTABLE) {
+    const want = credentials
+      ? 'accepts neither our user/password nor no authentication'
+      : 'wants authentication; none is set';
     throw new HopError('upstream-auth', `${what}: the SOCKS5 proxy ${want}`, true);
   }
-  if (choice[1] !== method)
+  if (!offered.includes(method)) {
     throw new HopError(
       'refused',
-      `${what}: the SOCKS5 proxy chose method ${hex(choice[1])}, not the one offered (${hex(method)})`,
+      `${what}: the SOCKS5 proxy chose method ${hex(method)}, which was not offered`,
       false,
     );
-  if (credentials) {
+  }
+  if (credentials && method === USER_PASSWORD) {
     writeHandshake(socket, authRequest(credentials, what));
     const status = await readFrame(socket, signal, what, 2, () => 2);
-    if (status[1] !== 0x00)
+    if (status[1] !== 0x00) {
       throw new HopError('upstream-auth', `${what}: the SOCKS5 proxy refused the user name and password`, true);
+    }
   }
   writeHandshake(socket, request);
   await readFrame(socket, signal, what, 262, (reply) => replyLength(reply, what));
