@@ -10,6 +10,7 @@ import { startRecordingRelay, type RecordingRelay } from '../testing/recording-r
 import { ScriptedPeer } from '../testing/scripted-peer.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { buildHopChain, type HopRequest } from './hop-chain.js';
+import { HopError } from './hop-error.js';
 import type { CorporateHop, Member, Target } from './route-types.js';
 
 const CORP = { user: 'corp-user', password: 'corp-pass-A1' };
@@ -172,6 +173,29 @@ describe('buildHopChain through real proxies', () => {
     );
     assert.match(await tunnelText(forward.socket), /ping/);
     assert.equal(toCorporate.sent.length, before);
+  });
+
+  test('the corporate proxy cannot reach the upstream: the member failed (refused, counts); a wrong corporate login: upstream-auth', async () => {
+    const gone = await ScriptedPeer.start(() => undefined);
+    const port = gone.port;
+    await gone.close();
+    const target = { host: '127.0.0.1', port: echo.port };
+    const unreachable = await buildHopChain(httpUpstream(port), request(target, corpHop()), 5_000).catch(
+      (error: unknown) => error,
+    );
+    assert.ok(unreachable instanceof HopError);
+    assert.deepEqual([unreachable.reason, unreachable.proxyAnswered], ['refused', false]);
+    assert.match(
+      unreachable.message,
+      /^upstream provider unreachable through the corporate proxy: corporate proxy at 127\.0\.0\.1:\d+: the HTTP proxy answered CONNECT 127\.0\.0\.1:\d+ with 500/,
+    );
+    const wrongLogin = { ...corpHop(), auth: new Secret('corp-user:wrong') };
+    const refused = await buildHopChain(httpUpstream(upstream.port), request(target, wrongLogin), 5_000).catch(
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof HopError);
+    assert.equal(refused.reason, 'upstream-auth');
+    assert.match(refused.message, /^corporate proxy at /);
   });
 
   test('a target named `localhost` goes to the proxy unresolved (SOCKS5 and CONNECT): no DNS lookup here', async () => {
