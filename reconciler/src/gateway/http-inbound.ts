@@ -1,0 +1,43 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { GatewayContext, RoutingView } from './gateway-context.js';
+import { serveConnect } from './http-connect.js';
+import { forwardHttp } from './http-forward.js';
+import { servePage } from './gateway-pages.js';
+
+/**
+ * The HTTP side: a node HTTP server that never listens; the gateway hands it the connections whose first byte is
+ * not 0x05. Node answers what it cannot parse itself (400, 431 over `maxHeaderSize`, 408 after `headersTimeoutMs`).
+ * `viewOf` gives the routes the connection was accepted under.
+ */
+export function createHttpInbound(context: GatewayContext, viewOf: (socket: Socket) => RoutingView): Server {
+  const { limits, log } = context;
+  const server = createServer({
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: 0, // bodies may stream for long; the idle timeout bounds a silent one
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  });
+  server.timeout = limits.idleTimeoutMs;
+  const failed = (where: string) => (error: unknown) => {
+    log.error('gateway: unexpected failure', { where, error: error instanceof Error ? error.message : String(error) });
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const view = viewOf(req.socket);
+    const handled = req.url?.startsWith('/')
+      ? servePage(context, view, req, res)
+      : forwardHttp(context, view, req, res);
+    handled.catch((error: unknown) => {
+      failed('http request')(error);
+      res.destroy();
+    });
+  });
+  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    serveConnect(context, viewOf(socket), req, socket, head).catch((error: unknown) => {
+      failed('connect')(error);
+      socket.destroy();
+    });
+  });
+  return server;
+}
