@@ -96,7 +96,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async drain(ms) {
       draining = true;
       server.close();
-      http.closeIdleConnections();
+      http.close(); // idle keep-alive connections now, the header-deadline timer too; busy ones stay
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
       await Promise.race([context.open.whenEmpty(), deadline]);
@@ -104,6 +104,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       stop.abort();
       context.open.destroyAll();
       for (const socket of clients) socket.destroy();
+      await context.open.whenEmpty(); // destroyed sockets close within a tick; their exchanges are then counted
     },
     openTunnels: () => context.open.size,
   };

@@ -20,6 +20,9 @@ export function createHttpInbound(context: GatewayContext, viewOf: (socket: Sock
     connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
   });
   server.timeout = limits.idleTimeoutMs;
+  // Node checks headersTimeout (the slowloris bound) from a timer it starts on 'listening'; this server never
+  // listens itself, so it is told it does. `close()` stops that timer again.
+  server.emit('listening');
   const failed = (where: string) => (error: unknown) => {
     log.error('gateway: unexpected failure', { where, error: error instanceof Error ? error.message : String(error) });
   };
