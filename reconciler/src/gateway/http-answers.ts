@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { PROXY_AUTHENTICATE } from './proxy-auth.js';
 
 /** A short text answer from the gateway itself (never cached; `Connection: close` while draining). */
@@ -25,4 +26,11 @@ export function answerText(
 
 export function answerProxyAuth(res: ServerResponse, body: string, draining: boolean): void {
   answerText(res, 407, body, { draining, headers: { 'Proxy-Authenticate': PROXY_AUTHENTICATE } });
+}
+
+/** A raw HTTP/1.1 answer on a socket node's HTTP server no longer owns (after a CONNECT head), then the close. */
+export function answerRaw(socket: Socket, status: string, text: string, headers: readonly string[] = []): void {
+  const body = Buffer.from(text.endsWith('\n') ? text : `${text}\n`);
+  const head = [`HTTP/1.1 ${status}`, 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${body.length}`];
+  socket.end(Buffer.concat([Buffer.from([...head, ...headers, 'Connection: close', '', ''].join('\r\n')), body]));
 }

@@ -6,13 +6,7 @@ import { UNKNOWN_ROUTE } from './gateway-metrics.js';
 import { parseConnectTarget } from './http-target.js';
 import { authenticate, parseProxyAuthorization, PROXY_AUTHENTICATE, proxyAuthBody } from './proxy-auth.js';
 import { runTunnel } from './tunnel.js';
-
-/** A raw HTTP/1.1 answer on a socket node's HTTP server no longer owns (after a CONNECT head), then the close. */
-function answerRaw(socket: Socket, status: string, text: string, headers: readonly string[] = []): void {
-  const body = Buffer.from(text.endsWith('\n') ? text : `${text}\n`);
-  const head = [`HTTP/1.1 ${status}`, 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${body.length}`];
-  socket.end(Buffer.concat([Buffer.from([...head, ...headers, 'Connection: close', '', ''].join('\r\n')), body]));
-}
+import { answerRaw } from './http-answers.js';
 
 /**
  * `CONNECT host:port`: the route from `Proxy-Authorization`, a tunnel dial, `200 Connection established`, then

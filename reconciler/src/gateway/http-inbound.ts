@@ -4,6 +4,7 @@ import type { GatewayContext, RoutingView } from './gateway-context.js';
 import { serveConnect } from './http-connect.js';
 import { forwardHttp } from './http-forward.js';
 import { servePage } from './gateway-pages.js';
+import { answerRaw } from './http-answers.js';
 
 /**
  * The HTTP side: a node HTTP server that never listens; the gateway hands it the connections whose first byte is
@@ -41,6 +42,11 @@ export function createHttpInbound(context: GatewayContext, viewOf: (socket: Sock
       failed('connect')(error);
       socket.destroy();
     });
+  });
+  // `Upgrade` (WebSocket) over a plain proxy request is not forwarded: such clients tunnel with CONNECT.
+  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => undefined);
+    answerRaw(socket, '501 Not Implemented', 'torfleet gateway: Upgrade is not forwarded; use CONNECT (a tunnel).');
   });
   return server;
 }

@@ -59,7 +59,8 @@ export async function serveSocks5(context: GatewayContext, view: RoutingView, cl
       else client.destroy();
       end(error.result, { message: error.message });
     } else {
-      client.destroy(); // the client went away or broke the protocol mid-message: nothing to answer
+      client.destroy(); // the client went away, or fell silent until the deadline, mid-message: nothing to answer
+      end('bad-request', { message: 'the SOCKS5 handshake did not complete' });
     }
     return;
   } finally {
