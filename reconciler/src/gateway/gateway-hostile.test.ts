@@ -46,6 +46,7 @@ describe('garbage and half messages', () => {
   test('a half request head, then silence: 408 at the header deadline', async () => {
     const answer = await rawExchange(gw.port, `GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: x\r\n`);
     assert.equal(answer.status, 408);
+    assert.match(answer.text, /HTTP and SOCKS5 proxy/);
   });
 
   test('a connection that never sends a byte is closed at the handshake deadline', async () => {
@@ -60,6 +61,8 @@ describe('garbage and half messages', () => {
       `GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100 * 1024)}\r\n\r\n`,
     );
     assert.equal(answer.status, 431);
+    const { text } = await gw.metrics.exposition();
+    assert.match(text, /connections_total\{route="unknown",protocol="http",result="bad-request"\} [1-9]/);
   });
 
   test('a SOCKS5 greeting cut in the middle, then silence: closed at the handshake deadline, nothing answered', async () => {

@@ -78,7 +78,9 @@ export async function forwardHttp(
     ]);
     incoming.pipe(res);
     incoming.on('error', () => res.destroy());
-    incoming.on('aborted', () => res.destroy());
+    incoming.on('close', () => {
+      if (!incoming.complete) res.destroy(); // the member or target broke off mid-body: the client must see it
+    });
   });
   outgoing.on('error', (error) => {
     exchange.broken = true;

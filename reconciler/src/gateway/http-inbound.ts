@@ -5,6 +5,13 @@ import { serveConnect } from './http-connect.js';
 import { forwardHttp } from './http-forward.js';
 import { servePage } from './gateway-pages.js';
 import { answerRaw } from './http-answers.js';
+import { UNKNOWN_ROUTE } from './gateway-metrics.js';
+
+const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+const USAGE_LINE = 'This is an HTTP and SOCKS5 proxy: curl -x http://ROUTE:TOKEN@HOST:PORT http://example.com/';
 
 /**
  * The HTTP side: a node HTTP server that never listens; the gateway hands it the connections whose first byte is
@@ -42,6 +49,18 @@ export function createHttpInbound(context: GatewayContext, viewOf: (socket: Sock
       failed('connect')(error);
       socket.destroy();
     });
+  });
+  // What node's parser refuses (the default answers, plus a count): 431 over maxHeaderSize, 408 at the header
+  // deadline, 400 for anything unparsable; a reset or closed client gets nothing.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? '400 Bad Request';
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    context.metrics.connection(UNKNOWN_ROUTE, 'http', 'bad-request');
+    log.debug('gateway: unparsable HTTP request', { code: error.code ?? null });
+    answerRaw(socket, status, `torfleet gateway: ${status.slice(4)}. ${USAGE_LINE}`);
   });
   // `Upgrade` (WebSocket) over a plain proxy request is not forwarded: such clients tunnel with CONNECT.
   server.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
