@@ -17,7 +17,7 @@ export interface GatewayOptions {
   readonly dialer: Dialer;
   readonly log: Logger;
   readonly metrics: GatewayMetrics;
-  /** Default: one that hides the table's token and corporate credentials. */
+  /** Default: `tableRedactor(table)`. */
   readonly redactor?: Redactor;
   readonly limits?: Partial<GatewayLimits>;
 }
@@ -42,7 +42,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let draining = false;
   let view: RoutingView = {
     table: options.table,
-    redactor: options.redactor ?? new Redactor([options.table.token, options.table.corporate?.auth ?? null]),
+    redactor: options.redactor ?? tableRedactor(options.table),
   };
   options.metrics.initRoutes(options.table.names());
   const context: GatewayContext = {
@@ -108,4 +108,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     openTunnels: () => context.open.size,
   };
+}
+
+/** A Redactor for every secret the table holds: the token, the corporate proxy's and each upstream's credentials. */
+export function tableRedactor(table: RouteTable): Redactor {
+  const upstreams = table
+    .names()
+    .flatMap((name) => table.lookup(name)?.members ?? [])
+    .map((member) => (member.kind === 'upstream' ? member.auth : null));
+  return new Redactor([table.token, table.corporate?.auth ?? null, ...upstreams]);
 }
