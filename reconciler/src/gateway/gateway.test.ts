@@ -5,6 +5,7 @@ import { startDnsSpy } from '../testing/dns-spy.js';
 import { run } from '../testing/gateway-clients.js';
 import { startTestEcho, startTestOrigin, testRouteTable } from '../testing/gateway-fixtures.js';
 import { startTestGateway } from '../testing/gateway-harness.js';
+import { waitFor } from '../wait-for.js';
 import { DialError } from './dial-types.js';
 
 /**
@@ -92,7 +93,8 @@ describe('target names are never resolved by the gateway', () => {
 });
 
 describe('HTTP forwarding', () => {
-  test('node:http keep-alive: three requests over one client connection', async () => {
+  test('node:http keep-alive: three requests over one client connection, each over a member socket of its own', async () => {
+    const dialsBefore = gw.dialer.sockets.length;
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const auth = `Basic ${Buffer.from(`us-strict:${TOKEN}`).toString('base64')}`;
     const reused: boolean[] = [];
@@ -123,6 +125,9 @@ describe('HTTP forwarding', () => {
     }
     agent.destroy();
     assert.deepEqual(reused, [false, true, true]);
+    const memberSockets = gw.dialer.sockets.slice(dialsBefore);
+    assert.equal(new Set(memberSockets).size, 3, 'one dial per request: no member socket is pooled or reused');
+    await waitFor('every member socket to be closed', () => memberSockets.every((socket) => socket.destroyed));
   });
 
   test('a POST body streams: the origin has the first half before the client sends the second', async () => {
