@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { HopError } from './hop-error.js';
 import type { Target } from './route-types.js';
-import { readFrame, writeHandshake } from './socket-reader.js';
+import { readFrame, writeHandshake } from './frame-reader.js';
 import { authority } from './target-address.js';
 
 /** A response head larger than this is not a proxy's answer to CONNECT. */

@@ -1,85 +1,83 @@
 import type { Socket } from 'node:net';
-import { hopAbortError } from './hop-deadline.js';
-import { HopError } from './hop-error.js';
 
 /**
- * The length of the whole frame once `buffered` shows it, or undefined to read on. Throws a DialError when the
- * bytes cannot start a valid frame (so garbage fails at once instead of at the size cap or the deadline).
+ * Reads exact byte counts from a socket during a handshake. At most `maxBuffered` bytes wait unread (the socket is
+ * paused beyond that), a read fails when the socket ends, errs or closes first, and `release` hands the socket back
+ * with whatever arrived after the handshake.
  */
-export type FrameLength = (buffered: Buffer) => number | undefined;
+export class SocketReader {
+  readonly #socket: Socket;
+  readonly #maxBuffered: number;
+  #chunks: Buffer[] = [];
+  #length = 0;
+  #wanted: { n: number; resolve: (bytes: Buffer) => void; reject: (error: Error) => void } | null = null;
+  #ended: Error | null = null;
+  readonly #onData = (chunk: Buffer): void => {
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
+    if (this.#length >= this.#maxBuffered) this.#socket.pause();
+    this.#serve();
+  };
+  readonly #onEnd = (): void => {
+    this.#fail(new Error('the client closed the connection during the handshake'));
+  };
 
-/**
- * Reads one frame of a handshake from `socket`: at most `maxBytes`, until `signal` aborts. Bytes that arrived
- * after the frame belong to the tunnel: they are put back (`unshift`) and the socket is left paused, so the
- * next reader (`pipe`, or `resume` after adding a 'data' listener) gets every byte.
- */
-export function readFrame(
-  socket: Socket,
-  signal: AbortSignal,
-  what: string,
-  maxBytes: number,
-  frameLength: FrameLength,
-): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    let buffered: Buffer = Buffer.alloc(0);
-    const cleanup = (): void => {
-      socket.off('data', onData);
-      socket.off('end', onClosed);
-      socket.off('close', onClosed);
-      socket.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-      socket.pause();
-    };
-    const fail = (error: unknown): void => {
-      cleanup();
-      reject(error instanceof Error ? error : new Error(String(error)));
-    };
-    const onData = (chunk: Buffer): void => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      let length: number | undefined;
-      try {
-        length = frameLength(buffered);
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      if ((length ?? buffered.length) > maxBytes || (length === undefined && buffered.length >= maxBytes)) {
-        fail(new HopError('refused', `${what}: no complete answer within ${maxBytes} bytes`, false));
-        return;
-      }
-      if (length === undefined || buffered.length < length) return;
-      cleanup();
-      if (buffered.length > length) socket.unshift(buffered.subarray(length));
-      resolve(buffered.subarray(0, length));
-    };
-    const onClosed = (): void => {
-      const got = buffered.length === 0 ? 'before answering' : `after ${buffered.length} bytes of its answer`;
-      fail(new HopError('refused', `${what}: the proxy closed the connection ${got}`, false));
-    };
-    const onError = (error: Error): void => {
-      fail(new HopError('refused', `${what}: ${error.message}`, false, { cause: error }));
-    };
-    const onAbort = (): void => {
-      fail(hopAbortError(signal, what));
-    };
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    if (socket.destroyed) {
-      onClosed();
-      return;
-    }
-    socket.on('data', onData);
-    socket.once('end', onClosed);
-    socket.once('close', onClosed);
-    socket.once('error', onError);
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.resume();
-  });
-}
+  constructor(socket: Socket, maxBuffered: number) {
+    this.#socket = socket;
+    this.#maxBuffered = maxBuffered;
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('close', this.#onEnd);
+    socket.on('error', this.#onEnd);
+  }
 
-/** Writes `data` unless the socket is gone (a write error shows up as 'error'/'close' to the reader). */
-export function writeHandshake(socket: Socket, data: Buffer | string): void {
-  if (!socket.destroyed) socket.write(data);
+  /** Exactly `n` bytes (n ≤ maxBuffered). */
+  read(n: number): Promise<Buffer> {
+    if (this.#wanted) return Promise.reject(new Error('SocketReader: one read at a time'));
+    return new Promise((resolve, reject) => {
+      this.#wanted = { n, resolve, reject };
+      this.#serve();
+    });
+  }
+
+  /** One byte, as a number. */
+  async byte(): Promise<number> {
+    return (await this.read(1))[0] ?? 0;
+  }
+
+  /** Stops reading: the socket paused, its listeners removed, and the bytes read but not consumed. */
+  release(): Buffer {
+    this.#socket.pause();
+    this.#socket.off('data', this.#onData);
+    this.#socket.off('end', this.#onEnd);
+    this.#socket.off('close', this.#onEnd);
+    this.#socket.off('error', this.#onEnd);
+    const rest = Buffer.concat(this.#chunks);
+    this.#chunks = [];
+    this.#length = 0;
+    return rest;
+  }
+
+  #serve(): void {
+    const wanted = this.#wanted;
+    if (!wanted) return;
+    if (this.#length >= wanted.n) {
+      const all = Buffer.concat(this.#chunks);
+      this.#chunks = all.length > wanted.n ? [all.subarray(wanted.n)] : [];
+      this.#length = all.length - wanted.n;
+      this.#wanted = null;
+      if (this.#length < this.#maxBuffered) this.#socket.resume();
+      wanted.resolve(all.subarray(0, wanted.n));
+    } else if (this.#ended) {
+      this.#wanted = null;
+      wanted.reject(this.#ended);
+    } else {
+      this.#socket.resume();
+    }
+  }
+
+  #fail(error: Error): void {
+    this.#ended ??= error;
+    this.#serve();
+  }
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { HopError } from './hop-error.js';
 import type { Target } from './route-types.js';
-import { readFrame, writeHandshake } from './socket-reader.js';
+import { readFrame, writeHandshake } from './frame-reader.js';
 import { checkTargetHost, ipv6Bytes } from './target-address.js';
 
 export interface SocksCredentials {
