@@ -2,7 +2,8 @@
  * Gateway budgets (issue 10), side by side in one run on one machine: privoxy, tinyproxy, the gateway (or the naive
  * stand-in until it exists) and direct SOCKS5, all in front of the same microsocks and the same nginx on loopback.
  * Proxies alternate round by round (A, B, C, A, B, C, ...) so machine noise spreads over all; medians of the rounds.
- * TORFLEET_BENCH_GW_ROUNDS (3), TORFLEET_BENCH_GW_WRK_SECONDS (3), TORFLEET_BENCH_GW_STALL=0 skips the event-loop part.
+ * TORFLEET_BENCH_GW_ROUNDS (3), TORFLEET_BENCH_GW_WRK_SECONDS (3), TORFLEET_BENCH_GW_STALL=0 skips the event-loop part,
+ * TORFLEET_BENCH_GW_ONLY=privoxy,gateway keeps the proxies whose names contain one of the words.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,7 +31,9 @@ export async function benchGatewayProxies(): Promise<void> {
   const stall = process.env.TORFLEET_BENCH_GW_STALL !== '0';
   const dir = mkdtempSync(path.join(tmpdir(), 'torfleet-bench-gateway-'));
   const peers = await startSharedPeers(dir);
-  const results: ProxyResults[] = PROXIES_UNDER_TEST.map((proxy) => ({ proxy, rounds: [], failures: [] }));
+  const only = (process.env.TORFLEET_BENCH_GW_ONLY ?? '').split(',').filter(Boolean);
+  const chosen = PROXIES_UNDER_TEST.filter((p) => only.length === 0 || only.some((word) => p.name.includes(word)));
+  const results: ProxyResults[] = chosen.map((proxy) => ({ proxy, rounds: [], failures: [] }));
   const stallIdle: StallFigures[] = [];
   const stallBusy: StallFigures[] = [];
   const began = performance.now();

@@ -22,7 +22,7 @@ const server = http.createServer((req, res) => {
         method: req.method,
         path: url.pathname + url.search,
         headers,
-        createConnection: () => socket,
+        createConnection: () => socket.resume(), // socks5Connect leaves it paused
       });
       upstream.on('response', (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);

@@ -3,7 +3,8 @@ import type { Socket } from 'node:net';
 
 /**
  * Resolves with everything read once `complete(buffer)` returns the length of a whole message (the rest, if any, is
- * put back with unshift); rejects on close, error, `maxBytes` or the deadline. Listeners are removed either way.
+ * put back with unshift); rejects on close, error, `maxBytes` or the deadline. Listeners are removed either way and
+ * the socket is left paused: the next readUntil or pipe() resumes it.
  */
 export function readUntil(
   socket: Socket,
@@ -14,20 +15,29 @@ export function readUntil(
 ): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     let buffer = Buffer.alloc(0);
-    const done = (error: Error | null, value?: Buffer): void => {
+    const done = (error: Error | null, value?: Buffer, rest?: Buffer): void => {
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('error', onError);
       socket.off('close', onClose);
+      // paused before the rest goes back: unshift on a flowing socket re-emits it at once (into onData, forever),
+      // and a flowing socket without a 'data' listener drops what comes next
+      socket.pause();
+      if (rest !== undefined && rest.length > 0) socket.unshift(rest);
       if (error) reject(error);
       else resolve(value ?? Buffer.alloc(0));
     };
     const onData = (chunk: Buffer): void => {
       buffer = Buffer.concat([buffer, chunk]);
-      const length = complete(buffer);
+      let length: number | null;
+      try {
+        length = complete(buffer);
+      } catch (error) {
+        done(error as Error); // a malformed message: thrown here it would be uncaught and end the process
+        return;
+      }
       if (length !== null) {
-        if (length < buffer.length) socket.unshift(buffer.subarray(length));
-        done(null, buffer.subarray(0, length));
+        done(null, buffer.subarray(0, length), buffer.subarray(length));
       } else if (buffer.length > maxBytes) done(new Error(`${what}: more than ${maxBytes} bytes without an end`));
     };
     const onError = (error: Error): void => {
@@ -42,6 +52,7 @@ export function readUntil(
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
+    socket.resume();
   });
 }
 

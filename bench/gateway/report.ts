@@ -64,7 +64,9 @@ export function notes(all: readonly ProxyResults[]): string[] {
     const how = r.rounds.length === 0 ? 'not measured' : 'a round failed';
     for (const failure of r.failures) lines.push(`- ${r.proxy.name}: ${how}: ${failure}`);
     if (r.proxy.kind === 'socks' && r.rounds.length > 0) {
-      lines.push(`- ${r.proxy.name}: RSS is the shared microsocks's, after it has carried every proxy's traffic`);
+      lines.push(
+        `- ${r.proxy.name}: RSS is the shared microsocks's (it also carries every other proxy's traffic in the run)`,
+      );
     }
     const sum = (pick: (round: ProxyRound) => number): number => r.rounds.reduce((s, x) => s + pick(x), 0);
     const wrkSum = (pick: (w: { badStatus: number; socketErrors: number }) => number): number =>
@@ -126,7 +128,10 @@ export function budgetTable(all: readonly ProxyResults[]): string[] {
     '',
     '| budget | measured | needed | |',
     '|---|---|---|---|',
-    ...rows.map(([what, got, need, met]) => `| ${what} | ${got} | ${need} | ${met ? 'met' : '**not met**'} |`),
+    ...rows.map(([what, got, need, met]) => {
+      const verdict = `${got} ${need}`.includes('–') ? 'not measured' : met ? 'met' : '**not met**';
+      return `| ${what} | ${got} | ${need} | ${verdict} |`;
+    }),
   ];
 }
 

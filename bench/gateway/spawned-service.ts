@@ -57,8 +57,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       () => state.exited === null && state.spawnError === null,
     );
   } catch (error) {
+    const why = state.spawnError?.message ?? state.exited ?? (error as Error).message; // before stop() sets exited
     await stop();
-    const why = state.spawnError?.message ?? state.exited ?? (error as Error).message;
     throw new Error(`${options.name} did not start (${why}): ${stderr.trim().slice(-600) || 'no stderr'}`, {
       cause: error,
     });
