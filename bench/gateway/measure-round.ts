@@ -52,9 +52,9 @@ export async function measureRound(
   const address: ProxyAddress = { kind: proxy.kind, port: service.port };
   const held: net.Socket[] = [];
   try {
+    const idleRssMb = sampleTree(service.pid).rssMb; // just started, no request served yet
     await plainGetOnce(address, origin, '/1m'); // answers 200 with the whole file, or the round fails here
     await tunnelOnce(address, origin);
-    const idleRssMb = sampleTree(service.pid).rssMb;
     const wrk: Partial<Record<WrkKey, WrkFigures>> = {};
     if (proxy.kind === 'http') {
       for (const [key, run] of Object.entries(WRK_RUNS) as [WrkKey, (typeof WRK_RUNS)[WrkKey]][]) {
