@@ -3,6 +3,7 @@ import os from 'node:os';
 import { benchApplyDocker } from './apply-docker.js';
 import { benchCommitToRunning } from './commit-to-running.js';
 import { benchComputePlan } from './compute-plan.js';
+import { benchGatewayProxies } from './gateway-proxies.js';
 import { benchNodeRefresh } from './node-refresh.js';
 
 console.log(`# torfleet benchmarks — ${new Date().toISOString()}`);
@@ -13,3 +14,4 @@ await benchNodeRefresh();
 benchComputePlan();
 await benchApplyDocker();
 await benchCommitToRunning();
+await benchGatewayProxies();
