@@ -2,7 +2,7 @@ import { DURATION_EXAMPLES, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { parseListenSetting, requireTokenBeyondLoopback } from './listen-address.js';
 import { isLogLevel, type LogLevel } from './logger.js';
-import { isRuntimeName, RUNTIME_NAMES, type RuntimeName } from './runtime/runtime-registry.js';
+import { isRuntimeName, RUNTIME_NAMES, type RuntimeName } from './runtime/runtime-names.js';
 
 /** Settings from the environment (flags override some of them per command). Every one has a working default. */
 export interface Settings {

@@ -30,4 +30,6 @@ export interface ApiSource {
   liveness?(): Liveness;
   /** The supervisor's runnables (`run`); absent elsewhere. */
   runnables?(): readonly RunnableView[];
+  /** Metrics of a part served elsewhere (the gateway's worker thread), in Prometheus text, appended. */
+  extraMetrics?(): Promise<string>;
 }

@@ -97,7 +97,7 @@ export function apiRoutes(source: ApiSource, metrics: TorfleetMetrics): Route[] 
         GET: async () => ({
           status: 200,
           body: null,
-          text: await metrics.registry.metrics(),
+          text: (await metrics.registry.metrics()) + ((await source.extraMetrics?.()) ?? ''),
           headers: { 'content-type': metrics.registry.contentType },
         }),
       },

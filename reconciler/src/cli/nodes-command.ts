@@ -5,8 +5,7 @@ import { createNodeSource } from './wiring.js';
 import { NodeStore } from '../nodes/node-store.js';
 import { refreshNodes } from '../nodes/refresh-nodes.js';
 import type { CliContext, ExitCode } from './cli-context.js';
-
-export const NODES_USAGE = 'torfleet nodes refresh [--accept-snapshot] | torfleet nodes stats [--json]';
+import { NODES_USAGE } from './usage.js';
 
 /** `torfleet nodes refresh [--accept-snapshot]` and `torfleet nodes stats [--json]`: 0 ok, 1 error. */
 export async function nodesCommand(context: CliContext): Promise<ExitCode> {

@@ -6,9 +6,6 @@ import { planPass, reconcilePass } from '../reconcile/reconcile-pass.js';
 import type { CliContext, ExitCode } from './cli-context.js';
 import { passDependencies } from './wiring.js';
 
-export const PLAN_USAGE = 'torfleet plan [--json]';
-export const APPLY_USAGE = 'torfleet apply';
-
 /** `torfleet plan [--json]`: prints what apply would change; touches nothing. 0 no changes, 2 changes, 1 error. */
 export async function planCommand(context: CliContext): Promise<ExitCode> {
   const { values } = parseArgs({

@@ -2,8 +2,6 @@ import { parseArgs } from 'node:util';
 import type { CliContext, ExitCode } from './cli-context.js';
 import { runServices } from './wiring.js';
 
-export const RUN_USAGE = 'torfleet run';
-
 /**
  * `torfleet run`: the service, a supervisor over the runnables `runServices` wires (the API, the node
  * refresh, the controller and its triggers). Runs until SIGTERM or SIGINT, then stops them in reverse

@@ -7,8 +7,7 @@ import { NodeStore } from '../nodes/node-store.js';
 import { packagePath } from '../package-root.js';
 import { findExecutable, verifyFleetTorrcs } from '../torrc/verify-fleet-torrcs.js';
 import type { CliContext, ExitCode } from './cli-context.js';
-
-export const VALIDATE_USAGE = 'torfleet validate [FILE] [--json] [--no-nodes]';
+import { VALIDATE_USAGE } from './usage.js';
 
 /**
  * `torfleet validate [FILE]`: 0 valid, 1 invalid. FILE defaults to TORFLEET_FLEET_FILE, else TORFLEET_FLEET_PATH.

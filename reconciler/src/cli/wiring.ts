@@ -1,12 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createApiServer } from '../api/api-server.js';
 import { ConfigError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet-types.js';
-import type { FleetSource } from '../fleet-source/fleet-source.js';
-import { createFileSource } from '../fleet-source/file-source.js';
-import { createGitSource } from '../fleet-source/git-source.js';
+import { createFleetSource, localRepository } from '../fleet-source/create-fleet-source.js';
 import type { Logger } from '../logger.js';
 import { createConsensusSource } from '../nodes/consensus-source.js';
 import type { NodeSource } from '../nodes/node-source.js';
@@ -19,6 +16,9 @@ import { RESTART_WINDOW_MS } from '../probe/bootstrap-watchdog.js';
 import { HealthMonitor } from '../probe/health-monitor.js';
 import { HealthChecker } from '../probe/proxy-health.js';
 import { torHealth } from '../tor-control/control-client.js';
+import { GatewayInputs, gatewayInputOf } from '../gateway/gateway-inputs.js';
+import { GatewayThread } from '../gateway/gateway-thread.js';
+import { UnusableProxies } from '../gateway/unusable-proxies.js';
 import { Controller } from '../reconcile/controller.js';
 import { reconcilePass, type PassDependencies } from '../reconcile/reconcile-pass.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
@@ -27,6 +27,7 @@ import { apiRunnable } from '../service/api-runnable.js';
 import { controllerRunnable } from '../service/controller-runnable.js';
 import { egressProbeRunnable } from '../service/egress-probe-runnable.js';
 import { fleetWatchRunnable } from '../service/fleet-watch-runnable.js';
+import { gatewayRunnable } from '../service/gateway-runnable.js';
 import { healthMonitorRunnable } from '../service/health-monitor-runnable.js';
 import { nodeRefreshRunnable } from '../service/node-refresh-runnable.js';
 import { ticker, type Runnable } from '../service/runnable.js';
@@ -36,18 +37,6 @@ import type { Settings } from '../settings.js';
 import type { CliContext } from './cli-context.js';
 
 /** The one place where settings become real components, and `run`'s components become runnables. */
-export function createFleetSource(context: CliContext): FleetSource {
-  const { settings } = context;
-  if (settings.fleetFile) return createFileSource(settings.fleetFile);
-  const repository = settings.fleetRepo ?? repositoryOfWorkingDirectory();
-  return createGitSource({
-    repository,
-    branch: settings.fleetBranch,
-    filePath: settings.fleetPath,
-    workDir: path.resolve(settings.stateDir, 'fleet-repo'),
-    timeoutMs: settings.gitTimeoutMs,
-  });
-}
 
 /** The runtime TORFLEET_RUNTIME names, from the registry. */
 export function createRuntime(context: CliContext): ProxyRuntime {
@@ -74,7 +63,7 @@ export function createNodeSource(settings: Settings, log: Logger): NodeSource {
 /** Everything a reconcile pass needs; the caller closes `store`. */
 export function passDependencies(context: CliContext): PassDependencies & { store: NodeStore } {
   const template = readFileSync(packagePath('templates', 'torrc.tmpl'), 'utf8');
-  const source = createFleetSource(context);
+  const source = createFleetSource(context.settings);
   const runtime = createRuntime(context);
   const store = NodeStore.open(context.settings.db, { log: context.log });
   return { source, runtime, store, template, env: context.env, log: context.log };
@@ -145,6 +134,7 @@ export function runServices(context: CliContext): RunServices {
       ignoredObjects: () => runtime.ignored().length,
       liveness: () => controller.liveness(),
       runnables: () => supervisor.view(),
+      extraMetrics: () => gateway.metricsText(),
     },
     token: settings.apiToken ?? undefined,
     log,
@@ -153,6 +143,8 @@ export function runServices(context: CliContext): RunServices {
     pass: async (onRevision, signal) => {
       const done = await reconcilePass(deps, onRevision, signal);
       fleet = done.fleet;
+      gatewayInputs.set(fleet.gateway ? gatewayInputOf(fleet, done.plan, true) : null);
+      unusable.refresh(true);
       return done;
     },
     log,
@@ -166,6 +158,16 @@ export function runServices(context: CliContext): RunServices {
   const enqueue = (trigger: string): void => {
     controller.enqueue(trigger);
   };
+  // The gateway (fleet.yaml `gateway:`) runs in a worker thread: reconcile work here never stalls a tunnel.
+  const gatewayInputs = new GatewayInputs();
+  const gateway = new GatewayThread({ level: settings.logLevel });
+  const unusable = new UnusableProxies({
+    running: async () => (await runtime.list()).filter((proxy) => proxy.state === 'running').map((proxy) => proxy.name),
+    wanted: () => (controller.lastPlan()?.changes ?? []).flatMap((change) => (change.after ? [change.after.name] : [])),
+    failing: (proxy) => prober.check(proxy)?.healthy === false,
+    publish: (proxies) => (gatewayInputs.current() ? gateway.setUnusable(proxies) : Promise.resolve()),
+    log,
+  });
   const runnables: Runnable[] = [
     apiRunnable(api.server, settings.listen),
     nodeRefreshRunnable({
@@ -190,6 +192,7 @@ export function runServices(context: CliContext): RunServices {
       fleet: () => fleet,
       onResult: (result) => {
         api.metrics.observeEgress(result);
+        unusable.refresh(false);
       },
       onQuarantineChanged: () => {
         enqueue('egress check changed an exit quarantine');
@@ -199,10 +202,11 @@ export function runServices(context: CliContext): RunServices {
     fleetWatchRunnable(
       settings.fleetFile
         ? { kind: 'file', file: settings.fleetFile }
-        : { kind: 'git', fetchIntervalMs: settings.fetchIntervalMs, localRepository: localRepository(context) },
+        : { kind: 'git', fetchIntervalMs: settings.fetchIntervalMs, localRepository: localRepository(settings) },
       enqueue,
     ),
     runtimeWatchRunnable(runtime, enqueue),
+    gatewayRunnable({ host: gateway, feed: gatewayInputs }),
   ];
   const supervisor = new Supervisor(runnables, { log });
   return {
@@ -217,25 +221,4 @@ export function runServices(context: CliContext): RunServices {
       store.close();
     },
   };
-}
-
-/** The fleet repository when it is a directory on this machine (watched for commits), else undefined. */
-export function localRepository(context: CliContext): string | undefined {
-  const { settings } = context;
-  if (settings.fleetFile) return undefined;
-  const repository = settings.fleetRepo ?? repositoryOfWorkingDirectory();
-  return /^[a-z]+:\/\//i.test(repository) || /^[^/]+@[^:]+:/.test(repository) ? undefined : path.resolve(repository);
-}
-
-function repositoryOfWorkingDirectory(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--show-toplevel'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    throw new ConfigError(
-      'no fleet to read: set TORFLEET_FLEET_FILE (a plain file) or TORFLEET_FLEET_REPO (a git URL or path), or run torfleet inside the fleet repository',
-    );
-  }
 }

@@ -19,6 +19,7 @@ const API = '127.0.0.1:18080';
 const PROMETHEUS = '127.0.0.1:19090';
 const US_PORT = 19050;
 const DE_PORT = 19051;
+const GATEWAY = '127.0.0.1:18888';
 const say = (text: string): void => {
   process.stdout.write(`demo: ${text}\n`);
 };
@@ -46,7 +47,7 @@ async function up(): Promise<void> {
   const authorities = network.dirAuthorities.map((line) => `    - "${line}"`).join('\n');
   writeFileSync(
     path.join(work, 'fleet', 'fleet.yaml'),
-    `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  testingNetwork: true\n  geoipFile: ${network.geoipFile}\n  dirAuthorities:\n${authorities}\npools:\n  - {name: demo-us, geo: US, mode: strict, count: 1, basePort: ${US_PORT}}\n  - {name: demo-world, geo: NON_US, mode: strict, count: 1, basePort: ${DE_PORT}}\n`,
+    `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  testingNetwork: true\n  geoipFile: ${network.geoipFile}\n  dirAuthorities:\n${authorities}\npools:\n  - {name: demo-us, geo: US, mode: strict, count: 1, basePort: ${US_PORT}}\n  - {name: demo-world, geo: NON_US, mode: strict, count: 1, basePort: ${DE_PORT}}\ngateway:\n  listen: ${GATEWAY}\n  default: demo-us\n`,
   );
   const git = (...args: string[]): void => {
     execFileSync('git', ['-c', 'user.email=demo@torfleet.test', '-c', 'user.name=demo', ...args], {
@@ -119,11 +120,34 @@ async function up(): Promise<void> {
       180_000,
     );
   }
+  for (const pool of ['demo-us', 'demo-world']) {
+    const address = await waitFor(
+      `the gateway to carry ${pool}'s traffic`,
+      () => {
+        try {
+          const answer = execFileSync('curl', ['-s', '-m', '10', '-x', `http://${pool}@${GATEWAY}`, network.echoUrl], {
+            encoding: 'utf8',
+          });
+          return (JSON.parse(answer) as { IP?: string }).IP;
+        } catch {
+          return undefined;
+        }
+      },
+      60_000,
+    );
+    say(`curl -x http://${pool}@${GATEWAY} ...: traffic leaves from ${address}`);
+  }
+  say(`gateway on ${GATEWAY}: one HTTP/CONNECT/SOCKS5 port for every pool, routed by the proxy username`);
   say('ready. Try:');
   process.stdout.write(
     [
       `  curl --socks5-hostname 127.0.0.1:${US_PORT} ${network.echoUrl}     # through the US exit (127.0.0.11)`,
       `  curl --socks5-hostname 127.0.0.1:${DE_PORT} ${network.echoUrl}     # through the DE exit (127.0.0.12)`,
+      `  curl -x http://demo-us@${GATEWAY} ${network.echoUrl}      # pool demo-us through the gateway (US exit)`,
+      `  curl -x http://demo-world@${GATEWAY} ${network.echoUrl}   # pool demo-world through the gateway (DE exit)`,
+      `  curl -p -x http://geo-de@${GATEWAY} ${network.echoUrl}    # CONNECT, any proxy exiting in DE`,
+      `  curl --socks5-hostname ${GATEWAY} ${network.echoUrl}       # SOCKS5 on the same port: the default route`,
+      `  curl -s http://${GATEWAY}/proxy.pac                        # the PAC file for browsers`,
       `  curl -s http://${API}/proxies                  # the API`,
       `  curl -s http://${API}/status`,
       `  curl -s http://${API}/metrics | grep torfleet_`,

@@ -71,6 +71,11 @@ export async function forwardHttp(
     path: absoluteForm ? parsed.absolute : parsed.origin,
     headers,
   });
+  // The dialer hands the socket over paused (bytes after a handshake were put back): node's client has its
+  // 'data' listener on it once 'socket' fires, so it may flow from then on.
+  outgoing.once('socket', (attached) => {
+    attached.resume();
+  });
   outgoing.on('response', (incoming) => {
     res.writeHead(incoming.statusCode ?? 502, incoming.statusMessage, [
       ...endToEndHeaders(incoming.rawHeaders),

@@ -1,7 +1,7 @@
 import type { Redactor } from './redact.js';
 import type { Route, RouteTable } from './route-types.js';
 import { UNKNOWN_ROUTE, type GatewayResult } from './gateway-metrics.js';
-import { resolveRoute } from './username-stand-in.js';
+import { resolveRoute } from './username.js';
 
 /** The credentials a client sent: `Proxy-Authorization: Basic` or the SOCKS5 user/password; null halves when absent. */
 export interface ProxyCredentials {

@@ -6,6 +6,9 @@ import { assignedCountry } from '../nodes/country-codes.js';
 import { proxyName } from '../plan/assign-exits.js';
 import type { CorporateHop, Route, RouteTable, TorMember, UpstreamMember } from './route-types.js';
 
+/** What of a fleet the routes come from. */
+export type FleetRoutes = Pick<Fleet, 'pools' | 'gateway'>;
+
 export interface RouteTableOptions {
   /** False for `--no-corporate`: the table carries no corporate hop even when the fleet names one. */
   readonly corporate: boolean;
@@ -36,7 +39,7 @@ interface TorProxy {
  * Names are unique by the loader's checks when the fleet has a gateway section; in a fleet without one, a
  * pool whose name is also a proxy's or a geo route's (the loader warns) takes the name.
  */
-export function buildRouteTable(fleet: Fleet, options: RouteTableOptions): RouteTable {
+export function buildRouteTable(fleet: FleetRoutes, options: RouteTableOptions): RouteTable {
   const byPool = fleet.pools.map((pool) => torProxies(pool, options));
   const proxies = byPool.flat();
   const routes = new Map<string, Route>();
@@ -111,7 +114,7 @@ function geoNamesOf(pools: readonly PoolSpec[], proxies: readonly TorProxy[]): s
 }
 
 /** Where the gateway of `fleet` listens: its `gateway.listen`, or 127.0.0.1:8888 for a fleet without the section. */
-export function gatewayListen(fleet: Fleet): { readonly host: string; readonly port: number } {
+export function gatewayListen(fleet: FleetRoutes): { readonly host: string; readonly port: number } {
   if (fleet.gateway) return fleet.gateway.listen;
   const listen = parseEndpoint(DEFAULT_GATEWAY_LISTEN);
   if (!listen) throw new Error(`DEFAULT_GATEWAY_LISTEN ${DEFAULT_GATEWAY_LISTEN} is not IP:PORT`);

@@ -1,7 +1,7 @@
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
 import type { IgnoredObject } from './ignored-objects.js';
-import type { RuntimeName } from './runtime-registry.js';
+import type { RuntimeName } from './runtime-names.js';
 
 export type { IgnoredObject } from './ignored-objects.js';
 

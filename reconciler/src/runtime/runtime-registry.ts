@@ -2,6 +2,10 @@ import Docker from 'dockerode';
 import type { Logger } from '../logger.js';
 import { DockerRuntime } from './docker-runtime.js';
 import { ProcessRuntime } from './process-runtime.js';
+import type { ProxyRuntime } from './proxy-runtime.js';
+import type { RuntimeName } from './runtime-names.js';
+
+export { isRuntimeName, RUNTIME_NAMES, type RuntimeName } from './runtime-names.js';
 
 /** What every runtime is built from (the settings `run`, `plan` and `apply` share). */
 export interface RuntimeOptions {
@@ -14,18 +18,10 @@ export interface RuntimeOptions {
 
 /**
  * Every runtime torfleet can run proxies on, by its TORFLEET_RUNTIME name. Settings validation, the
- * wiring and `ProxyRuntime['name']` all derive from this table: a new runtime (swarm) is one entry here
- * and a class whose `name` is that key.
+ * wiring and `ProxyRuntime['name']` all derive from runtime-names.ts and this table: a new runtime (swarm) is
+ * one name there, one entry here and a class whose `name` is that key.
  */
 export const RUNTIMES = {
   docker: (options: RuntimeOptions) => new DockerRuntime(new Docker(), options),
   process: (options: RuntimeOptions) => new ProcessRuntime(options),
-} as const;
-
-export type RuntimeName = keyof typeof RUNTIMES;
-
-export const RUNTIME_NAMES = Object.keys(RUNTIMES) as readonly RuntimeName[];
-
-export function isRuntimeName(name: string): name is RuntimeName {
-  return Object.hasOwn(RUNTIMES, name);
-}
+} as const satisfies Readonly<Record<RuntimeName, (options: RuntimeOptions) => ProxyRuntime>>;

@@ -53,6 +53,7 @@ export function createDirectDialer(options: DirectDialerOptions = {}): DirectDia
         });
         socket.once('connect', () => {
           request.signal.removeEventListener('abort', abort);
+          socket.pause(); // as the fleet dialer hands sockets over: paused, the reader resumes it
           resolve({
             socket,
             member: MEMBER,

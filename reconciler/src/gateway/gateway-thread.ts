@@ -1,0 +1,103 @@
+import { Worker } from 'node:worker_threads';
+import { ConfigError } from '../errors.js';
+import type { ListenAddress } from '../listen-address.js';
+import type { LogLevel } from '../logger.js';
+import type { GatewayHost } from './gateway-host.js';
+import { toWire, type GatewayInput } from './gateway-input.js';
+import type { WorkerReply, WorkerRequest } from './gateway-thread-messages.js';
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+/**
+ * `torfleet run`'s gateway, in a worker thread of its own (gateway-worker.ts). Each `start` after the worker
+ * died starts a new one; a worker that exits unasked rejects `failure()` and every pending call.
+ */
+export class GatewayThread implements GatewayHost {
+  readonly #level: LogLevel;
+  #worker: Worker | undefined;
+  #nextId = 1;
+  /** The last word on unusable proxies, given again to every new worker. */
+  #unusable: readonly string[] = [];
+  readonly #pending = new Map<number, Pending>();
+  #failed: { promise: Promise<never>; reject: (error: Error) => void } | undefined;
+
+  constructor(options: { readonly level: LogLevel }) {
+    this.#level = options.level;
+  }
+
+  async start(listen: ListenAddress, input: GatewayInput): Promise<void> {
+    this.#spawn();
+    await this.#call({ op: 'unusable', proxies: this.#unusable });
+    await this.#call({ op: 'start', listen, input: toWire(input) });
+  }
+
+  async update(input: GatewayInput): Promise<void> {
+    await this.#call({ op: 'update', input: toWire(input) });
+  }
+
+  async setUnusable(proxies: readonly string[]): Promise<void> {
+    this.#unusable = [...proxies];
+    if (this.#worker) await this.#call({ op: 'unusable', proxies: this.#unusable });
+  }
+
+  async metricsText(): Promise<string> {
+    return this.#worker ? ((await this.#call({ op: 'metrics' })) as string) : '';
+  }
+
+  async drain(ms: number): Promise<void> {
+    const worker = this.#worker;
+    if (!worker) return;
+    try {
+      await this.#call({ op: 'drain', ms });
+    } finally {
+      this.#worker = undefined;
+      await worker.terminate();
+    }
+  }
+
+  failure(): Promise<never> {
+    if (!this.#failed) throw new Error('GatewayThread.failure() before start()');
+    return this.#failed.promise;
+  }
+
+  #spawn(): void {
+    if (this.#worker) return;
+    const worker = new Worker(new URL('./gateway-worker.js', import.meta.url), { workerData: { level: this.#level } });
+    let reject: (error: Error) => void = () => undefined;
+    const promise = new Promise<never>((_resolve, fail) => {
+      reject = fail;
+    });
+    promise.catch(() => undefined);
+    this.#failed = { promise, reject };
+    worker.on('message', (reply: WorkerReply) => {
+      const pending = this.#pending.get(reply.id);
+      if (!pending) return;
+      this.#pending.delete(reply.id);
+      if (reply.ok) pending.resolve(reply.value);
+      else pending.reject(reply.config ? new ConfigError(reply.message) : new Error(reply.message));
+    });
+    const died = (error: Error): void => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      for (const pending of this.#pending.values()) pending.reject(error);
+      this.#pending.clear();
+      reject(error);
+    };
+    worker.on('error', died);
+    worker.on('exit', (code) => {
+      died(new Error(`the gateway worker thread exited (code ${String(code)})`));
+    });
+    this.#worker = worker;
+  }
+
+  #call(request: Request): Promise<unknown> {
+    const worker = this.#worker;
+    if (!worker) return Promise.reject(new Error('the gateway worker thread is not running'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id });
+    });
+  }
+}

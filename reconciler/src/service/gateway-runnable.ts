@@ -1,0 +1,73 @@
+import { errorMessage } from '../errors.js';
+import type { ListenAddress } from '../listen-address.js';
+import { DRAIN_MS, type GatewayHost } from '../gateway/gateway-host.js';
+import type { GatewayInput } from '../gateway/gateway-input.js';
+import { shown } from '../gateway/gateway-service.js';
+import { gatewayListen } from '../gateway/route-table.js';
+import { untilAborted, type Runnable } from './runnable.js';
+
+/** The latest gateway input (null: no gateway wanted) and a way to hear of the next one. */
+export interface GatewayFeed {
+  current(): GatewayInput | null;
+  onChange(listener: () => void): () => void;
+}
+
+export interface GatewayRunnableOptions {
+  readonly host: GatewayHost;
+  readonly feed: GatewayFeed;
+  /** `--listen`: wins over the fleet's `gateway.listen`. */
+  readonly listen?: ListenAddress | undefined;
+  readonly drainMs?: number;
+}
+
+/**
+ * Serves the gateway while the feed wants one: starts it when an input arrives, swaps its routes on every
+ * change (open tunnels keep theirs), moves it when `gateway.listen` changes, drains and stops it when the
+ * fleet drops its `gateway` section, and on stop drains open tunnels (30 s). Ready at once: the gateway
+ * never holds up the runnables after it.
+ */
+export function gatewayRunnable(options: GatewayRunnableOptions): Runnable {
+  const { host, feed } = options;
+  const drainMs = options.drainMs ?? DRAIN_MS;
+  return {
+    name: 'gateway',
+    async run({ signal, ready, log }) {
+      let serving: ListenAddress | undefined;
+      const converge = async (): Promise<void> => {
+        const input = signal.aborted ? null : feed.current();
+        const listen = input ? (options.listen ?? gatewayListen(input)) : undefined;
+        if (serving && (!listen || shown(listen) !== shown(serving))) {
+          log.info('gateway stopping: draining open tunnels', { address: shown(serving) });
+          await host.drain(drainMs);
+          serving = undefined;
+        }
+        if (!input || !listen) return;
+        if (serving) {
+          await host.update(input);
+        } else {
+          await host.start(listen, input);
+          serving = listen;
+        }
+      };
+      // One change at a time, in order; a failed change (a listen address taken) is logged and retried at the next.
+      let chain = converge();
+      await chain; // a first start that fails rejects run(): a ConfigError before ready() ends `torfleet gateway`
+      ready();
+      const unsubscribe = feed.onChange(() => {
+        chain = chain.then(converge).catch((error: unknown) => {
+          log.error('gateway change failed; the gateway keeps what it had', { error: errorMessage(error) });
+        });
+      });
+      try {
+        await Promise.race([untilAborted(signal), ...(host.failure ? [host.failure()] : [])]);
+      } finally {
+        unsubscribe();
+      }
+      await chain.catch(() => undefined);
+      if (serving) {
+        log.info('gateway stopping: draining open tunnels', { address: shown(serving), drainMs });
+        await host.drain(drainMs);
+      }
+    },
+  };
+}
