@@ -20,7 +20,8 @@ export class GatewayThread implements GatewayHost {
   /** The last word on unusable proxies, given again to every new worker. */
   #unusable: readonly string[] = [];
   readonly #pending = new Map<number, Pending>();
-  #failed: { promise: Promise<never>; reject: (error: Error) => void } | undefined;
+  /** Rejects when a worker dies unasked; a new one waits for the next death after that. */
+  #failed = pendingFailure();
 
   constructor(options: { readonly level: LogLevel }) {
     this.#level = options.level;
@@ -57,19 +58,12 @@ export class GatewayThread implements GatewayHost {
   }
 
   failure(): Promise<never> {
-    if (!this.#failed) throw new Error('GatewayThread.failure() before start()');
     return this.#failed.promise;
   }
 
   #spawn(): void {
     if (this.#worker) return;
     const worker = new Worker(new URL('./gateway-worker.js', import.meta.url), { workerData: { level: this.#level } });
-    let reject: (error: Error) => void = () => undefined;
-    const promise = new Promise<never>((_resolve, fail) => {
-      reject = fail;
-    });
-    promise.catch(() => undefined);
-    this.#failed = { promise, reject };
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;
@@ -82,7 +76,9 @@ export class GatewayThread implements GatewayHost {
       this.#worker = undefined;
       for (const pending of this.#pending.values()) pending.reject(error);
       this.#pending.clear();
-      reject(error);
+      const failed = this.#failed;
+      this.#failed = pendingFailure();
+      failed.reject(error);
     };
     worker.on('error', died);
     worker.on('exit', (code) => {
@@ -100,4 +96,13 @@ export class GatewayThread implements GatewayHost {
       worker.postMessage({ ...request, id });
     });
   }
+}
+
+function pendingFailure(): { promise: Promise<never>; reject: (error: Error) => void } {
+  let reject: (error: Error) => void = () => undefined;
+  const promise = new Promise<never>((_resolve, fail) => {
+    reject = fail;
+  });
+  promise.catch(() => undefined); // nobody may be waiting when a worker dies
+  return { promise, reject };
 }
