@@ -189,6 +189,28 @@ describe('member connection reuse within one client connection', () => {
     client.close();
   });
 
+  test('absolute form to an http upstream: requests for different targets share the upstream connection', async () => {
+    const upstream = await startCountingOrigin(); // answers any request target: here the absolute URIs
+    const viaUpstream = await startTestGateway(testRouteTable(['provider'], { token: TOKEN }), {
+      dialer: { httpUpstream: { host: '127.0.0.1', port: upstream.port, authorization: 'Basic dXA6c2VjcmV0' } },
+    });
+    try {
+      const client = proxyClient(viaUpstream.port, auth('provider'));
+      await client.send('http://one.example:8080/a');
+      await client.send('http://two.example/b');
+      assert.deepEqual(
+        upstream.seen.map((s) => s.url),
+        ['http://one.example:8080/a', 'http://two.example/b'],
+      );
+      assert.equal(upstream.accepted(), 1);
+      client.close();
+      await waitFor('the upstream connection closed with the client', () => upstream.open() === 0);
+    } finally {
+      await viaUpstream.close();
+      await upstream.close();
+    }
+  });
+
   test('many requests on one connection: one dial, no listener piles up on the member socket', async () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error): void => {
