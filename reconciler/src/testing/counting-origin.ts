@@ -85,5 +85,10 @@ export function proxyClient(proxyPort: number, authorization: string | null) {
       req.setTimeout(20_000, () => req.destroy(new Error(`no answer within 20 s for ${url}`)));
       req.end(options.body);
     });
-  return { send, close: () => agent.destroy() };
+  return {
+    send,
+    close: () => {
+      agent.destroy();
+    },
+  };
 }
