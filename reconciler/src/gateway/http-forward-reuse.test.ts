@@ -211,6 +211,22 @@ describe('member connection reuse within one client connection', () => {
     }
   });
 
+  test('an idle member connection closes after the keep-alive timeout, with its quiet client', async () => {
+    const quick = await startTestGateway(testRouteTable(['pool-a'], { token: TOKEN }), {
+      limits: { keepAliveTimeoutMs: 200 },
+    });
+    try {
+      const client = proxyClient(quick.port, auth('pool-a'));
+      await client.send(url('/then-quiet'));
+      assert.ok(origin.open() >= 1);
+      await waitFor('the idle member connection closed without the client doing anything', () => origin.open() === 0);
+      assert.equal((await client.send(url('/later'))).status, 200, 'the client reconnects and is served');
+      client.close();
+    } finally {
+      await quick.close();
+    }
+  });
+
   test('many requests on one connection: one dial, no listener piles up on the member socket', async () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error): void => {
