@@ -43,18 +43,21 @@ export async function forwardHttp(
   }
   const controller = new AbortController();
   const closed = new Promise<void>((resolve) => res.once('close', resolve));
+  let dialing = false;
   void closed.then(() => {
-    controller.abort();
+    if (dialing) controller.abort(); // only a dial waits on it: an abort (a DOMException) per request costs ~5% CPU
   });
   const way: MemberWay = { route: auth.route, session: auth.session, target: parsed.target };
   const idle = idleMemberOf(req.socket);
   const fresh = async (): Promise<MemberConnection | string> => {
+    dialing = true;
     const dial = await dialRoute(context, view, {
       ...way,
       label: auth.label,
       purpose: 'http-forward',
       signal: controller.signal,
     });
+    dialing = false;
     if (!dial.ok) {
       answerText(res, dial.answer.httpStatus, `torfleet gateway: ${dial.message}.`, { draining });
       recordConnectionEnd(context, { ...base, route: auth.label, result: dial.result, target, message: dial.message });
