@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,6 +8,7 @@ import { Secret } from '../fleet/secret.js';
 import { createLogger } from '../logger.js';
 import { startCountingOrigin, proxyClient, type CountingOrigin } from '../testing/counting-origin.js';
 import { startMicrosocks, startTinyproxy, type ProxyDaemon } from '../testing/proxy-daemons.js';
+import { connectTo } from '../testing/gateway-clients.js';
 import { waitFor } from '../wait-for.js';
 import { createFleetDialer } from './fleet-dialer.js';
 import { createGateway, type Gateway } from './gateway.js';
@@ -34,17 +35,27 @@ describe('member connection reuse through microsocks and tinyproxy', () => {
   let http: ProxyDaemon;
   let gateway: Gateway;
   let port = 0;
+  let silent: Server;
+  const silentSockets: Socket[] = [];
   const lines: string[] = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'torfleet-reuse-'));
   const auth = (user: string): string => `Basic ${Buffer.from(`${user}:${TOKEN}`).toString('base64')}`;
 
   before(async () => {
     origin = await startCountingOrigin();
+    silent = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.resume(); // reads (and so sees the gateway's FIN) but never answers the SOCKS5 greeting
+      silentSockets.push(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
     socks = await startMicrosocks();
     http = await startTinyproxy(dir, 'reuse', null);
     const routes = new Map<string, Route>([
       ['socks', { name: 'socks', kind: 'upstream', members: [upstream('socks', 'socks5', socks.port)] }],
       ['web', { name: 'web', kind: 'upstream', members: [upstream('web', 'http', http.port)] }],
+      ['silent', { name: 'silent', kind: 'upstream', members: [upstream('silent', 'socks5', silentPort)] }],
     ]);
     const table: RouteTable = {
       lookup: (name) => routes.get(name),
@@ -58,7 +69,7 @@ describe('member connection reuse through microsocks and tinyproxy', () => {
       health: { usable: () => true },
       now: Date.now,
       random: Math.random,
-      connectTimeoutMs: 5_000,
+      connectTimeoutMs: 60_000, // longer than any wait here: a dial that ends did so by its abort
       maxAttempts: 1,
       log,
     });
@@ -72,6 +83,8 @@ describe('member connection reuse through microsocks and tinyproxy', () => {
     await socks.stop();
     await http.stop();
     await origin.close();
+    for (const socket of silentSockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -100,5 +113,15 @@ describe('member connection reuse through microsocks and tinyproxy', () => {
     client.close();
     await waitFor('every origin connection closed', () => origin.open() === 0);
     assert.ok(!lines.join('\n').includes(TOKEN), 'the token is in no log line');
+  });
+
+  test('a client that leaves during the dial aborts it: the upstream connection closes, logged as aborted', async () => {
+    const client = await connectTo(port);
+    client.on('error', () => undefined);
+    client.write(`GET http://127.0.0.1:9/x HTTP/1.1\r\nHost: x\r\nProxy-Authorization: ${auth('silent')}\r\n\r\n`);
+    await waitFor('the dial reached the silent upstream', () => silentSockets.length === 1);
+    client.destroy();
+    await waitFor('the dial aborted: the upstream connection closed', () => silentSockets[0]?.closed === true);
+    await waitFor('the request logged as aborted', () => lines.some((line) => line.includes('"result":"aborted"')));
   });
 });
