@@ -1,17 +1,23 @@
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dialRoute } from './dial-route.js';
 import { recordConnectionEnd, targetText, type GatewayContext, type RoutingView } from './gateway-context.js';
 import { UNKNOWN_ROUTE, type GatewayResult } from './gateway-metrics.js';
 import { endToEndHeaders, hasHeader } from './hop-headers.js';
 import { answerProxyAuth, answerText } from './http-answers.js';
 import { parseAbsoluteTarget } from './http-target.js';
+import { bodiless, clientKeepsAlive, retryable } from './keep-alive-rules.js';
+import { exchangeOver, type ExchangeEnd } from './member-exchange.js';
+import { idleMemberOf, type MemberConnection, type MemberWay } from './member-slot.js';
 import { authenticate, parseProxyAuthorization, proxyAuthBody } from './proxy-auth.js';
 
 /**
- * One absolute-form request (`GET http://HOST/path`): a fresh dial per request (`http-forward`), the request sent
- * over exactly that socket (no agent: nothing pooled, nothing reused by another client or after a CONNECT),
- * in absolute form with the dialer's `Proxy-Authorization` when the member is an HTTP upstream, origin form
- * otherwise. Hop-by-hop headers and the client's `Proxy-Authorization` stay here; both bodies stream.
+ * One absolute-form request (`GET http://HOST/path`), sent in absolute form with the dialer's
+ * `Proxy-Authorization` when the member is an HTTP upstream, origin form otherwise. Hop-by-hop headers and the
+ * client's `Proxy-Authorization` stay here; both bodies stream. The member connection is the client
+ * connection's idle one when it `carries` this request (same route, session and target, or the same upstream),
+ * else a fresh dial; after a complete keep-alive exchange it is kept for the client's next request (member-slot.ts).
+ * A reused connection that fails before any response byte (the member closed it while idle) is replaced by a
+ * fresh dial once, for an idempotent request without a body. Counted and logged once per request, as before.
  */
 export async function forwardHttp(
   context: GatewayContext,
@@ -37,77 +43,98 @@ export async function forwardHttp(
   }
   const controller = new AbortController();
   const closed = new Promise<void>((resolve) => res.once('close', resolve));
+  let dialing = false;
   void closed.then(() => {
-    controller.abort();
+    if (dialing) controller.abort(); // only a dial waits on it: an abort (a DOMException) per request costs ~5% CPU
   });
-  const dial = await dialRoute(context, view, {
-    route: auth.route,
-    session: auth.session,
-    label: auth.label,
-    target: parsed.target,
-    purpose: 'http-forward',
-    signal: controller.signal,
-  });
-  if (!dial.ok) {
-    answerText(res, dial.answer.httpStatus, `torfleet gateway: ${dial.message}.`, { draining });
-    recordConnectionEnd(context, { ...base, route: auth.label, result: dial.result, target, message: dial.message });
-    return;
-  }
-  const { socket, member, absoluteForm, proxyAuthorization } = dial.dialed;
-  const release = context.open.add(socket, req.socket);
-  context.metrics.tunnelOpened(auth.label);
-  socket.on('error', () => undefined); // reported through the request's own 'error'
-  socket.setTimeout(context.limits.idleTimeoutMs, () => socket.destroy());
-  const headers = endToEndHeaders(req.rawHeaders);
-  if (!hasHeader(headers, 'host')) headers.push('Host', parsed.host);
-  if (absoluteForm && proxyAuthorization !== null) headers.push('Proxy-Authorization', proxyAuthorization);
-  const exchange = { broken: false };
-  const outgoing = httpRequest({
-    // No `agent` at all: node then uses exactly this socket (an `agent: false` would build a fresh Agent that
-    // ignores createConnection and dials the target itself), never pools it, and asks `Connection: close`.
-    createConnection: () => socket,
-    setHost: false,
-    method: req.method,
-    path: absoluteForm ? parsed.absolute : parsed.origin,
-    headers,
-  });
-  // The dialer hands the socket over paused (bytes after a handshake were put back): node's client has its
-  // 'data' listener on it once 'socket' fires, so it may flow from then on.
-  outgoing.once('socket', (attached) => {
-    attached.resume();
-  });
-  outgoing.on('response', (incoming) => {
-    res.writeHead(incoming.statusCode ?? 502, incoming.statusMessage, [
-      ...endToEndHeaders(incoming.rawHeaders),
-      ...(draining ? ['Connection', 'close'] : []),
-    ]);
-    incoming.pipe(res);
-    incoming.on('error', () => res.destroy());
-    incoming.on('close', () => {
-      if (!incoming.complete) res.destroy(); // the member or target broke off mid-body: the client must see it
+  const way: MemberWay = { route: auth.route, session: auth.session, target: parsed.target };
+  const idle = idleMemberOf(req.socket);
+  const fresh = async (): Promise<MemberConnection | string> => {
+    dialing = true;
+    const dial = await dialRoute(context, view, {
+      ...way,
+      label: auth.label,
+      purpose: 'http-forward',
+      signal: controller.signal,
     });
-  });
-  outgoing.on('error', (error) => {
-    exchange.broken = true;
-    const message = view.redactor.redact(error.message);
-    if (res.headersSent) res.destroy();
-    else answerText(res, 502, `torfleet gateway: the target or proxy broke the exchange: ${message}.`, { draining });
-  });
-  req.pipe(outgoing);
+    dialing = false;
+    if (!dial.ok) {
+      answerText(res, dial.answer.httpStatus, `torfleet gateway: ${dial.message}.`, { draining });
+      recordConnectionEnd(context, { ...base, route: auth.label, result: dial.result, target, message: dial.message });
+      return dial.message;
+    }
+    const { socket } = dial.dialed;
+    socket.on('error', () => undefined); // reported through the request's own 'error'
+    socket.setTimeout(context.limits.idleTimeoutMs, () => socket.destroy());
+    return { ...dial.dialed, ...way };
+  };
+  const kept = idle.take(way);
+  kept?.socket.setTimeout(context.limits.idleTimeoutMs);
+  let connection = kept ?? (await fresh());
+  if (typeof connection === 'string') return;
+  const keepAlive = !draining && clientKeepsAlive(req.httpVersion, req.headers.connection);
+  const exchange = (over: MemberConnection): Promise<ExchangeEnd> => {
+    const headers = endToEndHeaders(req.rawHeaders);
+    if (!hasHeader(headers, 'host')) headers.push('Host', parsed.host);
+    if (over.absoluteForm && over.proxyAuthorization !== null)
+      headers.push('Proxy-Authorization', over.proxyAuthorization);
+    const path = over.absoluteForm ? parsed.absolute : parsed.origin;
+    const method = req.method ?? 'GET';
+    return exchangeOver(over, req, res, {
+      method,
+      path,
+      headers,
+      keepAlive,
+      bodiless: bodiless(req.headers),
+      closeClient: draining,
+    });
+  };
+  const releases: (() => void)[] = [];
+  const bytes = { up: 0, down: 0 };
+  const { label } = auth;
+  const finish = (): void => {
+    for (const release of releases) release();
+    context.metrics.tunnelClosed(label);
+    context.metrics.bytes(label, 'up', bytes.up);
+    context.metrics.bytes(label, 'down', bytes.down);
+  };
+  const run = async (over: MemberConnection): Promise<ExchangeEnd> => {
+    releases.push(context.open.add(over.socket, req.socket));
+    const [written, read] = [over.socket.bytesWritten, over.socket.bytesRead];
+    const end = await exchange(over);
+    bytes.up += over.socket.bytesWritten - written;
+    bytes.down += over.socket.bytesRead - read;
+    return end;
+  };
+  context.metrics.tunnelOpened(auth.label);
+  let end = await run(connection);
+  if (kept !== null && !end.responded && end.error !== null && !res.destroyed && retryable(req.method, req.headers)) {
+    const retry = await fresh();
+    if (typeof retry === 'string') {
+      finish();
+      return;
+    }
+    connection = retry;
+    end = await run(connection);
+  }
+  if (!end.responded && end.error !== null) {
+    const message = view.redactor.redact(end.error);
+    answerText(res, 502, `torfleet gateway: the target or proxy broke the exchange: ${message}.`, { draining });
+  }
   await closed;
-  const result: GatewayResult = exchange.broken || !res.writableFinished ? 'error' : 'ok';
-  socket.destroy();
-  release();
-  context.metrics.tunnelClosed(auth.label);
-  context.metrics.bytes(auth.label, 'up', socket.bytesWritten);
-  context.metrics.bytes(auth.label, 'down', socket.bytesRead);
+  const ok = end.error === null && res.writableFinished;
+  if (ok && end.reusable && keepAlive && !context.draining())
+    idle.keep(connection, req.socket, context.limits.keepAliveTimeoutMs);
+  else connection.socket.destroy();
+  finish();
+  const result: GatewayResult = ok ? 'ok' : 'error';
   recordConnectionEnd(context, {
     ...base,
     route: auth.label,
     result,
-    member: member.id,
-    bytesUp: socket.bytesWritten,
-    bytesDown: socket.bytesRead,
+    member: connection.member.id,
+    bytesUp: bytes.up,
+    bytesDown: bytes.down,
     target,
   });
 }
