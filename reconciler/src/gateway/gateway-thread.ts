@@ -11,25 +11,36 @@ type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R
 
 /**
  * `torfleet run`'s gateway, in a worker thread of its own (gateway-worker.ts). Each `start` after the worker
- * died starts a new one; a worker that exits unasked rejects `failure()` and every pending call.
+ * died starts a new one; a worker that exits unasked rejects `failure()` and every pending call. A worker
+ * lives only while it serves: a start that fails ends it (a live worker keeps `run` from exiting).
  */
 export class GatewayThread implements GatewayHost {
   readonly #level: LogLevel;
+  readonly #script: URL;
   #worker: Worker | undefined;
   #nextId = 1;
   /** The last word on unusable proxies, given again to every new worker. */
   #unusable: readonly string[] = [];
   readonly #pending = new Map<number, Pending>();
+  /** The promise `failure()` hands out until the next unasked death of a worker; made on demand. */
   #failed: { promise: Promise<never>; reject: (error: Error) => void } | undefined;
 
-  constructor(options: { readonly level: LogLevel }) {
+  /** `script`: the worker's module (tests give one that can be made to fail); default gateway-worker.js. */
+  constructor(options: { readonly level: LogLevel; readonly script?: URL }) {
     this.#level = options.level;
+    this.#script = options.script ?? new URL('./gateway-worker.js', import.meta.url);
   }
 
   async start(listen: ListenAddress, input: GatewayInput): Promise<void> {
-    this.#spawn();
-    await this.#call({ op: 'unusable', proxies: this.#unusable });
-    await this.#call({ op: 'start', listen, input: toWire(input) });
+    const worker = this.#spawn();
+    try {
+      await this.#call({ op: 'unusable', proxies: this.#unusable });
+      await this.#call({ op: 'start', listen, input: toWire(input) });
+    } catch (error) {
+      if (this.#worker === worker) this.#worker = undefined;
+      await worker.terminate();
+      throw error;
+    }
   }
 
   async update(input: GatewayInput): Promise<void> {
@@ -56,20 +67,22 @@ export class GatewayThread implements GatewayHost {
     }
   }
 
+  /** Rejects at the next worker death nobody asked for, whichever worker (one after a moved listener too). */
   failure(): Promise<never> {
-    if (!this.#failed) throw new Error('GatewayThread.failure() before start()');
+    if (!this.#failed) {
+      let reject: (error: Error) => void = () => undefined;
+      const promise = new Promise<never>((_resolve, fail) => {
+        reject = fail;
+      });
+      promise.catch(() => undefined);
+      this.#failed = { promise, reject };
+    }
     return this.#failed.promise;
   }
 
-  #spawn(): void {
-    if (this.#worker) return;
-    const worker = new Worker(new URL('./gateway-worker.js', import.meta.url), { workerData: { level: this.#level } });
-    let reject: (error: Error) => void = () => undefined;
-    const promise = new Promise<never>((_resolve, fail) => {
-      reject = fail;
-    });
-    promise.catch(() => undefined);
-    this.#failed = { promise, reject };
+  #spawn(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(this.#script, { workerData: { level: this.#level } });
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;
@@ -82,13 +95,16 @@ export class GatewayThread implements GatewayHost {
       this.#worker = undefined;
       for (const pending of this.#pending.values()) pending.reject(error);
       this.#pending.clear();
-      reject(error);
+      const failed = this.#failed;
+      this.#failed = undefined;
+      failed?.reject(error);
     };
     worker.on('error', died);
     worker.on('exit', (code) => {
       died(new Error(`the gateway worker thread exited (code ${String(code)})`));
     });
     this.#worker = worker;
+    return worker;
   }
 
   #call(request: Request): Promise<unknown> {
