@@ -55,13 +55,22 @@ test('a worker that dies is started again by the supervisor and serves again', a
   try {
     inputs.set(input(BASE));
     await waitFor('the gateway serves', async () => (await serves(BASE)) || undefined, 10_000);
-    await thread.metricsText().catch(() => undefined); // the failing worker dies of it
+    await thread.metricsText(); // the failing worker dies of it
     await waitFor('a restart', () => (service.restarts() === 1 ? true : undefined), 10_000);
     await waitFor('the gateway serves again', async () => (await serves(BASE)) || undefined, 10_000);
   } finally {
     await service.stop();
   }
   assert.equal(await serves(BASE), false, 'nothing listens after the stop');
+});
+
+test("a worker that dies while asked for its metrics: '' (run's /metrics stays whole), not a rejection", async () => {
+  const thread = new GatewayThread({ level: 'error', script });
+  await thread.start({ host: '127.0.0.1', port: BASE + 4 }, input(BASE + 4));
+  const failure = thread.failure();
+  assert.equal(await thread.metricsText(), ''); // rejected "the gateway worker thread exited": /metrics failed
+  await assert.rejects(failure, /exited|injected/);
+  await thread.drain(100);
 });
 
 test('a worker that dies after its listener moved is noticed too', async () => {
@@ -73,7 +82,7 @@ test('a worker that dies after its listener moved is noticed too', async () => {
     await waitFor('serving on the first port', async () => (await serves(BASE + 1)) || undefined, 10_000);
     inputs.set(input(BASE + 2));
     await waitFor('serving on the moved port', async () => (await serves(BASE + 2)) || undefined, 10_000);
-    await thread.metricsText().catch(() => undefined); // the failing worker dies of it
+    await thread.metricsText(); // the failing worker dies of it
     // failure() was the first worker's promise: the second's death went unnoticed and nothing served.
     await waitFor('a restart', () => (service.restarts() === 1 ? true : undefined), 10_000);
     await waitFor('the moved port serves again', async () => (await serves(BASE + 2)) || undefined, 10_000);

@@ -6,6 +6,9 @@ import type { GatewayHost } from './gateway-host.js';
 import { toWire, type GatewayInput } from './gateway-input.js';
 import type { WorkerReply, WorkerRequest } from './gateway-thread-messages.js';
 
+/** How long run's /metrics waits for the gateway's part. */
+const METRICS_DEADLINE_MS = 2000;
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
@@ -52,8 +55,13 @@ export class GatewayThread implements GatewayHost {
     if (this.#worker) await this.#call({ op: 'unusable', proxies: this.#unusable });
   }
 
+  /**
+   * '' when there is no worker, or it dies or does not answer within METRICS_DEADLINE_MS: run's /metrics
+   * must not fail or hang because of the gateway (its death is `failure()`'s news).
+   */
   async metricsText(): Promise<string> {
-    return this.#worker ? ((await this.#call({ op: 'metrics' })) as string) : '';
+    if (!this.#worker) return '';
+    return ((await this.#call({ op: 'metrics' }, METRICS_DEADLINE_MS).catch(() => '')) as string | undefined) ?? '';
   }
 
   async drain(ms: number): Promise<void> {
@@ -107,12 +115,33 @@ export class GatewayThread implements GatewayHost {
     return worker;
   }
 
-  #call(request: Request): Promise<unknown> {
+  #call(request: Request, deadlineMs?: number): Promise<unknown> {
     const worker = this.#worker;
     if (!worker) return Promise.reject(new Error('the gateway worker thread is not running'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      const timer =
+        deadlineMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.#pending.delete(id);
+              reject(
+                new Error(`the gateway worker thread did not answer ${request.op} within ${String(deadlineMs)} ms`),
+              );
+            }, deadlineMs);
+      const settled = (): void => {
+        clearTimeout(timer);
+      };
+      this.#pending.set(id, {
+        resolve: (value) => {
+          settled();
+          resolve(value);
+        },
+        reject: (error) => {
+          settled();
+          reject(error);
+        },
+      });
       worker.postMessage({ ...request, id });
     });
   }
