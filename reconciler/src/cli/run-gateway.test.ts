@@ -158,6 +158,14 @@ describe('torfleet run with a gateway section', { concurrency: false, timeout: 1
     assert.equal(await serves(GATEWAY_PORT), false);
   });
 
+  test('the section removed: the port closes, the rest runs; added back: it serves again', async () => {
+    writeFileSync(fleetFile, 'apiVersion: torfleet/v1\nkind: Fleet\npools: []\n');
+    await waitFor('the gateway gone', async () => !(await serves(MOVED_PORT)) || undefined, 30_000);
+    assert.equal((await fetch(`http://${API}/metrics`)).status, 200);
+    writeFileSync(fleetFile, fleet(MOVED_PORT));
+    await waitFor('the gateway back', async () => (await serves(MOVED_PORT)) || undefined, 30_000);
+  });
+
   test('SIGTERM with a tunnel open: no new connections, the tunnel goes on, then exit 0; no secret shown', async () => {
     const tunnel = await openTunnel(MOVED_PORT);
     const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));

@@ -9,6 +9,9 @@ import type { WorkerReply, WorkerRequest } from './gateway-thread-messages.js';
 /** How long run's /metrics waits for the gateway's part. */
 const METRICS_DEADLINE_MS = 2000;
 
+/** What a drain may take beyond its own deadline before the worker is terminated anyway. */
+const DRAIN_GRACE_MS = 5000;
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
@@ -68,7 +71,7 @@ export class GatewayThread implements GatewayHost {
     const worker = this.#worker;
     if (!worker) return;
     try {
-      await this.#call({ op: 'drain', ms });
+      await this.#call({ op: 'drain', ms }, ms + DRAIN_GRACE_MS); // a stuck worker is terminated all the same
     } finally {
       this.#worker = undefined;
       await worker.terminate();
