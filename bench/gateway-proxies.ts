@@ -1,6 +1,6 @@
 /**
- * Gateway budgets (issue 10), side by side in one run on one machine: privoxy, tinyproxy, the gateway (or the naive
- * stand-in until it exists) and direct SOCKS5, all in front of the same microsocks and the same nginx on loopback.
+ * Gateway budgets (issue 10), side by side in one run on one machine: privoxy, tinyproxy, the gateway and direct
+ * SOCKS5, all in front of the same microsocks and the same nginx on loopback.
  * Proxies alternate round by round (A, B, C, A, B, C, ...) so machine noise spreads over all; medians of the rounds.
  * TORFLEET_BENCH_GW_ROUNDS (3), TORFLEET_BENCH_GW_WRK_SECONDS (3), TORFLEET_BENCH_GW_STALL=0 skips the event-loop part,
  * TORFLEET_BENCH_GW_ONLY=privoxy,gateway keeps the proxies whose names contain one of the words.
@@ -36,6 +36,7 @@ export async function benchGatewayProxies(): Promise<void> {
   const results: ProxyResults[] = chosen.map((proxy) => ({ proxy, rounds: [], failures: [] }));
   const stallIdle: StallFigures[] = [];
   const stallBusy: StallFigures[] = [];
+  const stallWorker: StallFigures[] = [];
   const began = performance.now();
   const loadAtStart = loadavg()[0] ?? NaN;
   try {
@@ -50,8 +51,9 @@ export async function benchGatewayProxies(): Promise<void> {
         }
       }
       if (stall) {
-        stallIdle.push(await measureStall(peers, 0, 4));
-        stallBusy.push(await measureStall(peers, BUSY_MS, 4));
+        stallIdle.push(await measureStall(peers, 'main', 0, 4));
+        stallBusy.push(await measureStall(peers, 'main', BUSY_MS, 4));
+        stallWorker.push(await measureStall(peers, 'worker', BUSY_MS, 4));
       }
     }
   } finally {
@@ -68,7 +70,7 @@ export async function benchGatewayProxies(): Promise<void> {
     '',
     ...budgetTable(results),
   ];
-  if (stall) lines.push('', ...stallTable(stallIdle, stallBusy));
+  if (stall) lines.push('', ...stallTable(stallIdle, stallBusy, stallWorker));
   const remarks = notes(results);
   if (remarks.length > 0) lines.push('', ...remarks);
   console.log(lines.join('\n'));

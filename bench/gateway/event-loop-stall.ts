@@ -1,19 +1,27 @@
 /**
- * "Does reconcile work stall tunnels?": tunnels through the stand-in while its event loop runs a 300 ms synchronous
- * loop every second, against the same stand-in free. Open loop (a new tunnel every 10 ms whatever the answers do),
- * so the tunnels that arrive during a stall are counted as users see them; a closed loop would hide them.
+ * "Does reconcile work stall tunnels?": tunnels through torfleet's gateway while the main thread of its process runs
+ * a 300 ms synchronous loop every second (reconcile work: a node refresh, SQLite), with the gateway on that thread
+ * (`main`, as `torfleet gateway` hosts it) or in its worker thread (`worker`, as `torfleet run` does), against the
+ * same free. Open loop (a new tunnel every 10 ms whatever the answers do), so the tunnels that arrive during a
+ * stall are counted as users see them; a closed loop would hide them.
  */
 import { freePort } from './free-port.js';
-import { NAIVE_FORWARDER, type BenchPeers } from './proxies-under-test.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchPeers } from './proxies-under-test.js';
 import { startService } from './spawned-service.js';
 import { percentile } from './stats.js';
 import { tunnelOnce, type TunnelTiming } from './tunnel-client.js';
 
 export const BUSY_MS = 300;
 const ARRIVAL_EVERY_MS = 10;
+const HOST = path.join(path.dirname(fileURLToPath(import.meta.url)), 'gateway-stall-host.js');
+
+export type GatewayThreading = 'main' | 'worker';
 
 export interface StallFigures {
   readonly busyMs: number;
+  readonly threading: GatewayThreading;
   readonly tunnels: number;
   readonly failures: number;
   readonly p50Ms: number;
@@ -21,12 +29,16 @@ export interface StallFigures {
   readonly maxMs: number;
 }
 
-export async function measureStall(peers: BenchPeers, busyMs: number, seconds: number): Promise<StallFigures> {
+export async function measureStall(
+  peers: BenchPeers,
+  threading: GatewayThreading,
+  busyMs: number,
+  seconds: number,
+): Promise<StallFigures> {
   const port = await freePort();
-  const args = [NAIVE_FORWARDER, String(port), String(peers.socksPort)];
-  const env = { BENCH_BUSY_MS: String(busyMs) };
-  const name = 'naive forwarder (busy loop)';
-  const service = await startService({ name, command: process.execPath, args, port, env });
+  const args = [HOST, String(port), String(peers.socksPort), threading, String(busyMs)];
+  const name = `gateway (${threading} thread, busy ${String(busyMs)} ms)`;
+  const service = await startService({ name, command: process.execPath, args, port, env: {} });
   try {
     const tunnels: Promise<TunnelTiming | null>[] = [];
     const end = performance.now() + seconds * 1000;
@@ -38,6 +50,7 @@ export async function measureStall(peers: BenchPeers, busyMs: number, seconds: n
     const totals = done.filter((t) => t !== null).map((t) => t.totalMs);
     return {
       busyMs,
+      threading,
       tunnels: totals.length,
       failures: done.length - totals.length,
       p50Ms: percentile(totals, 50),

@@ -34,8 +34,6 @@ export function gatewayMain(): string {
   return process.env.TORFLEET_BENCH_GATEWAY_MAIN ?? DEFAULT_GATEWAY_MAIN;
 }
 
-export const NAIVE_FORWARDER = path.join(HERE, 'naive-forwarder.js');
-
 export const PROXIES_UNDER_TEST: readonly ProxyUnderTest[] = [
   {
     name: 'privoxy',
@@ -57,16 +55,6 @@ export const PROXIES_UNDER_TEST: readonly ProxyUnderTest[] = [
       const config = path.join(peers.dir, 'tinyproxy.conf');
       writeFileSync(config, tinyproxyConfig(port, peers.socksPort));
       return startService({ name: 'tinyproxy', command: 'tinyproxy', args: ['-d', '-c', config], port });
-    },
-  },
-  {
-    name: 'naive forwarder (stand-in)',
-    kind: 'http',
-    ownProcess: true,
-    async start(peers) {
-      const port = await freePort();
-      const args = [NAIVE_FORWARDER, String(port), String(peers.socksPort)];
-      return startService({ name: 'naive forwarder', command: process.execPath, args, port });
     },
   },
   {

@@ -87,10 +87,10 @@ export function notes(all: readonly ProxyResults[]): string[] {
 export function budgetTable(all: readonly ProxyResults[]): string[] {
   const named = (name: string): ProxyResults | undefined =>
     all.find((x) => x.proxy.name === name && x.rounds.length > 0);
-  const subject = named('torfleet gateway') ?? named('naive forwarder (stand-in)');
+  const subject = named('torfleet gateway');
   const privoxy = named('privoxy');
   const direct = all.find((x) => x.proxy.kind === 'socks' && x.rounds.length > 0);
-  if (!subject) return ['No budget table: neither the gateway nor the stand-in completed a round.'];
+  if (!subject) return ['No budget table: the gateway completed no round.'];
   const s = (pick: (round: ProxyRound) => number | undefined): number => m(subject, pick);
   const p = (pick: (round: ProxyRound) => number | undefined): number => (privoxy ? m(privoxy, pick) : NaN);
   const rows: [string, string, string, boolean][] = [];
@@ -135,15 +135,20 @@ export function budgetTable(all: readonly ProxyResults[]): string[] {
   ];
 }
 
-export function stallTable(idle: readonly StallFigures[], busy: readonly StallFigures[]): string[] {
+export function stallTable(
+  idle: readonly StallFigures[],
+  busy: readonly StallFigures[],
+  worker: readonly StallFigures[],
+): string[] {
   const row = (label: string, runs: readonly StallFigures[]): string =>
     `| ${label} | ${int(median(runs.map((r) => r.tunnels)))} | ${int(median(runs.map((r) => r.failures)))} | ` +
     `${f2(median(runs.map((r) => r.p50Ms)))} | ` +
     `${f2(median(runs.map((r) => r.p99Ms)))} | ${f1(median(runs.map((r) => r.maxMs)))} |`;
   return [
-    '| naive forwarder, event loop | tunnels (one every 10 ms) | failed | p50 ms | p99 ms | max ms |',
+    '| gateway, main thread | tunnels (one every 10 ms) | failed | p50 ms | p99 ms | max ms |',
     '|---|---|---|---|---|---|',
-    row('free', idle),
-    row(`busy ${busy[0]?.busyMs ?? '?'} ms every 1 s`, busy),
+    row('gateway on the main thread, main thread free', idle),
+    row(`gateway on the main thread, main thread busy ${String(busy[0]?.busyMs ?? '?')} ms every 1 s`, busy),
+    row(`gateway in its worker thread, main thread busy ${String(worker[0]?.busyMs ?? '?')} ms every 1 s`, worker),
   ];
 }

@@ -1,4 +1,4 @@
-/** A minimal SOCKS5 client (no auth, CONNECT): the bench's "direct to microsocks" client and the stand-in's dialer. */
+/** A minimal SOCKS5 client (no auth, CONNECT): the bench's "direct to microsocks" client. */
 import net from 'node:net';
 import { readUntil } from './read-bytes.js';
 

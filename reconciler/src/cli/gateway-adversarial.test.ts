@@ -193,7 +193,8 @@ describe('a sloppy operator: the fleet file', { concurrency: false, timeout: 120
 });
 
 describe('hostile clients', { concurrency: false, timeout: 120_000 }, () => {
-  test('2,000 half-open connections: everyone else is still served', async () => {
+  const fewFiles = process.platform !== 'linux' && 'macOS allows 256 open files by default';
+  test('2,000 half-open connections: everyone else is still served', { skip: fewFiles }, async () => {
     const idle: Socket[] = [];
     for (let i = 0; i < 2000; i++) {
       const socket = connect(GATEWAY_PORT, '127.0.0.1');

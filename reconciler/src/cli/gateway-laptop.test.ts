@@ -41,7 +41,8 @@ test('torfleet gateway loads no SQLite, no Docker client, and reads no /proc', a
   } finally {
     child.kill('SIGTERM');
   }
-  assert.equal(await exited, 0);
+  const code = await exited;
+  if (process.platform !== 'win32') assert.equal(code, 0); // Windows has no SIGTERM to send: kill() ends it
   const lines = readFileSync(record, 'utf8').split('\n').filter(Boolean);
   assert.ok(
     lines.some((line) => line.includes('gateway-command.js')),

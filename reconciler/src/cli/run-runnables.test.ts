@@ -49,6 +49,7 @@ const RUNNABLES = [
   'health-monitor',
   'fleet-watch',
   'runtime-watch',
+  'gateway',
 ];
 
 interface LogLine {
@@ -105,7 +106,11 @@ describe('torfleet run: runnables', { concurrency: false, timeout: 120_000 }, ()
       () => logs.some((l) => l.msg === 'pass finished' && l.outcome === 'converged'),
       60_000,
     );
-    const metrics = await (await fetch(`http://${API}/metrics`)).text();
+    // The last runnables may still be starting when the first pass ends.
+    const metrics = await waitFor('every runnable up', async () => {
+      const text = await (await fetch(`http://${API}/metrics`)).text();
+      return RUNNABLES.every((name) => text.includes(`torfleet_runnable_up{runnable="${name}"} 1`)) && text;
+    });
     for (const name of RUNNABLES) {
       assert.match(metrics, new RegExp(`^torfleet_runnable_up\\{runnable="${name}"\\} 1$`, 'm'), name);
       assert.match(metrics, new RegExp(`^torfleet_runnable_restarts_total\\{runnable="${name}"\\} 0$`, 'm'), name);

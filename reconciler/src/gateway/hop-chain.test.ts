@@ -12,6 +12,7 @@ import { tempDir } from '../testing/temp-dir.js';
 import { buildHopChain, type HopRequest } from './hop-chain.js';
 import { HopError } from './hop-error.js';
 import type { CorporateHop, Member, Target } from './route-types.js';
+import { startDnsSpy, type DnsSpy } from '../testing/dns-spy.js';
 
 const CORP = { user: 'corp-user', password: 'corp-pass-A1' };
 const UP = { user: 'up-user', password: 'up-pass-B2' };
@@ -19,31 +20,6 @@ const SOCKS = { user: 'socks-user', password: 'socks-pass-C3' };
 const basic = (login: { user: string; password: string }): string =>
   Buffer.from(`${login.user}:${login.password}`).toString('base64');
 const secret = (login: { user: string; password: string }): Secret => new Secret(`${login.user}:${login.password}`);
-
-/**
- * Counts DNS lookups made in this process (the gateway must make none for a target). net.connect resolves a name
- * through `dns.lookup`, read at call time, so wrapping it sees every lookup. (Fold into H2's testing/dns-spy.ts.)
- */
-function countDnsLookups(): { count: () => number; restore: () => void } {
-  let count = 0;
-  const { lookup } = dns;
-  const promisesLookup = dns.promises.lookup;
-  dns.lookup = ((...args: Parameters<typeof lookup>): void => {
-    count++;
-    lookup(...args);
-  }) as typeof lookup;
-  dns.promises.lookup = ((...args: Parameters<typeof promisesLookup>) => {
-    count++;
-    return promisesLookup(...args);
-  }) as typeof promisesLookup;
-  return {
-    count: () => count,
-    restore: () => {
-      dns.lookup = lookup;
-      dns.promises.lookup = promisesLookup;
-    },
-  };
-}
 
 function request(target: Target, corporate: CorporateHop | null, extra: Partial<HopRequest> = {}): HopRequest {
   const route = { name: 'r', kind: 'upstream' as const, members: [] };
@@ -61,7 +37,7 @@ async function tunnelText(socket: Socket): Promise<string> {
 }
 
 describe('buildHopChain through real proxies', () => {
-  let dnsLookups: ReturnType<typeof countDnsLookups>;
+  let dnsSpy: DnsSpy;
   let echo: ScriptedPeer;
   let web: Server;
   let webPort: number;
@@ -72,7 +48,7 @@ describe('buildHopChain through real proxies', () => {
   let toCorporate: RecordingRelay;
   let toUpstream: RecordingRelay;
   before(async () => {
-    dnsLookups = countDnsLookups();
+    dnsSpy = startDnsSpy();
     const dir = tempDir('gw-hops');
     echo = await startEchoTarget();
     web = createServer((req, res) => res.end(JSON.stringify({ url: req.url, headers: req.headers })));
@@ -88,7 +64,7 @@ describe('buildHopChain through real proxies', () => {
     toUpstream = await startRecordingRelay(upstream.port);
   });
   after(async () => {
-    dnsLookups.restore();
+    dnsSpy.stop();
     await Promise.all([corporate.stop(), upstream.stop(), socks.stop(), openSocks.stop()]);
     await Promise.all([echo.close(), toCorporate.peer.close(), toUpstream.peer.close()]);
     await new Promise((resolve) => web.close(resolve));
@@ -200,16 +176,16 @@ describe('buildHopChain through real proxies', () => {
 
   test('a target named `localhost` goes to the proxy unresolved (SOCKS5 and CONNECT): no DNS lookup here', async () => {
     const target = { host: 'localhost', port: echo.port };
-    const start = dnsLookups.count();
+    const start = dnsSpy.nameCalls().length;
     const viaSocks: Member = { kind: 'tor', id: 'us-0', pool: 'us', host: '127.0.0.1', port: openSocks.port };
     assert.match(await tunnelText((await buildHopChain(viaSocks, request(target, null), 5_000)).socket), /ping/);
     const viaHttp = httpUpstream(upstream.port);
     assert.match(await tunnelText((await buildHopChain(viaHttp, request(target, corpHop()), 5_000)).socket), /ping/);
     assert.ok(toCorporate.sent.at(-1)?.includes('\r\n\r\nCONNECT localhost:'), 'the name went into the tunnel as is');
-    assert.equal(dnsLookups.count() - start, 0);
+    assert.deepEqual(dnsSpy.nameCalls().slice(start), []);
     await new Promise((resolve) => {
       dns.lookup('localhost', resolve);
     });
-    assert.equal(dnsLookups.count() - start, 1, 'the counter sees a lookup when one happens');
+    assert.equal(dnsSpy.nameCalls().length - start, 1, 'the spy sees a lookup when one happens');
   });
 });

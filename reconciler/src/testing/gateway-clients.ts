@@ -79,11 +79,13 @@ export interface ProgramRun {
 
 /** Runs `program` (curl, python3) with a 30 s deadline; never rejects, the exit code says how it went. */
 export function run(program: string, args: readonly string[], input?: string): Promise<ProgramRun> {
+  // Windows has python.exe, not python3, and its programs need more of the environment than PATH.
+  const windows = process.platform === 'win32';
   return new Promise((resolve) => {
     const child = execFile(
-      program,
+      windows && program === 'python3' ? 'python' : program,
       args,
-      { timeout: 30_000, env: { PATH: process.env.PATH ?? '' } },
+      { timeout: 30_000, env: windows ? process.env : { PATH: process.env.PATH ?? '' } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
