@@ -99,9 +99,11 @@ async function echoes(socket: Socket, text: string): Promise<boolean> {
 }
 
 /** Waits until the gateway has logged one more refusal of the fleet than `before`. */
-async function refusedAgain(before: number): Promise<void> {
+async function refusedAgain(before: number, what: string): Promise<void> {
   const count = (): number => output.split('the fleet cannot be used').length - 1;
-  await waitFor('the fleet refused', () => count() > before || undefined, 20_000);
+  await waitFor(`the fleet refused (${what})`, () => count() > before || undefined, 20_000).catch((error: unknown) => {
+    throw new Error(`${String(error)}; the gateway said:\n${output.slice(-3000)}`);
+  });
 }
 const refusals = (): number => output.split('the fleet cannot be used').length - 1;
 
@@ -138,25 +140,33 @@ after(() => {
 });
 
 describe('a sloppy operator: the fleet file', { concurrency: false, timeout: 120_000 }, () => {
-  const replaced = async (make: () => void): Promise<void> => {
+  const replaced = async (what: string, make: () => void): Promise<void> => {
     const before = refusals();
     rmSync(fleetFile, { recursive: true, force: true });
     make();
-    await refusedAgain(before);
+    await refusedAgain(before, what);
     assert.equal(await fetchVia('socks'), 'origin:/x 200', 'the routes kept serve');
   };
 
   test('invalid YAML, a directory, a FIFO, 2 MB: refused with a reason, the routes kept', async () => {
-    await replaced(() => {
+    // The watcher starts after the listener, with a scan of its own: a change until one is heard.
+    const loads = (): number => output.split('gateway routes from the fleet').length - 1;
+    const loaded = loads();
+    let edits = 0;
+    await waitFor('the fleet watch', () => {
+      writeFileSync(fleetFile, `${fleet()}# edit ${String((edits += 1))}\n`);
+      return loads() > loaded || undefined;
+    });
+    await replaced('invalid YAML', () => {
       writeFileSync(fleetFile, 'pools: [\n  gateway: {');
     });
-    await replaced(() => {
+    await replaced('a directory', () => {
       mkdirSync(fleetFile);
     });
-    await replaced(() => {
+    await replaced('a FIFO', () => {
       execFileSync('mkfifo', [fleetFile]);
     });
-    await replaced(() => {
+    await replaced('2 MB', () => {
       writeFileSync(fleetFile, `${fleet()}#${'x'.repeat(2 * 1024 * 1024)}\n`);
     });
     const staged = `${fleetFile}.new`;
