@@ -206,7 +206,7 @@ export function runServices(context: CliContext): RunServices {
       enqueue,
     ),
     runtimeWatchRunnable(runtime, enqueue),
-    gatewayRunnable({ host: gateway, feed: gatewayInputs }),
+    gatewayRunnable({ host: gateway, feed: gatewayInputs, startFailure: 'retried' }),
   ];
   const supervisor = new Supervisor(runnables, { log });
   return {

@@ -53,9 +53,6 @@ export class GatewayService implements GatewayHost {
         resolve();
       });
     });
-    gateway.server.on('error', (error) => {
-      this.#log.error('gateway listener failed', { error: errorMessage(error) });
-    });
     this.#gateway = gateway;
     this.#log.info('gateway listening', { address: shown(listen), routes: table.names().length });
   }

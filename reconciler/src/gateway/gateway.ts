@@ -85,7 +85,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   });
   server.on('error', (error) => {
-    options.log.error('gateway: listening failed', { error: error.message });
+    // A listen() that fails is the caller's to report (GatewayService: one line, the address and why).
+    if (server.listening) options.log.error('gateway: listening failed', { error: error.message });
   });
   return {
     server,

@@ -10,6 +10,8 @@ const ABSOLUTE: readonly [string, string | null, number | null, string | null][]
   ['https://example.com/', null, null, null],
   ['ftp://example.com/', null, null, null],
   ['/not-absolute', null, null, null],
+  ['http://example.com:0/', null, null, null],
+  [`http://${'a'.repeat(300)}.example/`, null, null, null],
 ];
 for (const [uri, host, port, origin] of ABSOLUTE) {
   test(`absolute target ${uri}`, () => {
@@ -34,6 +36,9 @@ const CONNECT: readonly [string, string | null, number | null][] = [
   ['example.com:70000', null, null],
   ['user@example.com:443', null, null],
   ['::1:443', null, null],
+  [`${'a'.repeat(255)}:443`, 'a'.repeat(255), 443],
+  [`${'a'.repeat(300)}.example:443`, null, null],
+  ['a%0d%0ax.example:443', null, null],
 ];
 for (const [authority, host, port] of CONNECT) {
   test(`CONNECT target ${authority}`, () => {

@@ -1,4 +1,5 @@
 import type { Target } from './route-types.js';
+import { checkTargetHost } from './target-address.js';
 
 export type ParsedTarget =
   | {
@@ -29,9 +30,12 @@ export function parseAbsoluteTarget(requestTarget: string): ParsedTarget {
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const origin = `${url.pathname}${url.search}`;
+  const target = { host, port: url.port === '' ? 80 : Number(url.port) };
+  const refusal = refusalOf(target);
+  if (refusal) return refusal;
   return {
     ok: true,
-    target: { host, port: url.port === '' ? 80 : Number(url.port) },
+    target,
     absolute: `http://${url.host}${origin}`,
     origin,
     host: url.host,
@@ -46,5 +50,30 @@ export function parseConnectTarget(authority: string): ParsedTarget {
   if (!match || host === undefined || port < 1 || port > 65535) {
     return { ok: false, message: 'CONNECT wants HOST:PORT (an IPv6 literal in brackets)' };
   }
-  return { ok: true, target: { host, port }, absolute: authority, origin: authority, host: authority };
+  return (
+    refusalOf({ host, port }) ?? {
+      ok: true,
+      target: { host, port },
+      absolute: authority,
+      origin: authority,
+      host: authority,
+    }
+  );
+}
+
+/**
+ * A target no proxy could be asked for, refused here as the client's mistake (400) rather than dialed and
+ * failed as the route's: port 0, a name over 255 bytes (SOCKS5 cannot carry it) or with other characters.
+ */
+function refusalOf(target: Target): { readonly ok: false; readonly message: string } | undefined {
+  if (target.port < 1 || target.port > 65535) return { ok: false, message: 'the target port must be 1-65535' };
+  try {
+    checkTargetHost(target);
+    return undefined;
+  } catch {
+    return {
+      ok: false,
+      message: `the target host is not an IP literal or a host name (letters, digits, "-", "_", "."; at most 255 characters)`,
+    };
+  }
 }

@@ -5,10 +5,26 @@ import { watch } from 'chokidar';
 /** Something that stops. Every watcher returns one; its runnable calls it when `run` stops. */
 export type Stop = () => Promise<void> | void;
 
-/** A plain fleet file: fires on every change, including replacement by an editor's rename. */
+/**
+ * A plain fleet file: fires on every change, including replacement by an editor's rename, a delete and
+ * create, or a directory or FIFO put in its place. Its directory is watched (one level), not the file: a
+ * watch on the file's own path went deaf for good once the file was deleted and created again.
+ */
 export function watchFile(file: string, fire: () => void): Stop {
-  const watcher = watch(file, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 } });
-  watcher.on('all', fire);
+  const target = path.resolve(file);
+  const parent = path.dirname(target);
+  const watcher = watch(parent, {
+    ignoreInitial: true,
+    depth: 0,
+    ignored: (candidate) => {
+      const resolved = path.resolve(candidate);
+      return resolved !== parent && resolved !== target;
+    },
+    awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
+  });
+  watcher.on('all', (_event, changed) => {
+    if (path.resolve(changed) === target) fire();
+  });
   return () => watcher.close();
 }
 

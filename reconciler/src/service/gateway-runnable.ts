@@ -18,6 +18,13 @@ export interface GatewayRunnableOptions {
   /** `--listen`: wins over the fleet's `gateway.listen`. */
   readonly listen?: ListenAddress | undefined;
   readonly drainMs?: number;
+  /**
+   * What a gateway that cannot listen (its address taken) does before it ever served: `ends-service` (the
+   * default; `torfleet gateway`, whose whole job it is, exits 1) or `retried` (`torfleet run`, where the
+   * gateway is part of the fleet like a pool: one error line, then a retry after the supervisor's backoff).
+   * Later, a gateway left serving nothing (a moved listener that cannot listen) is always retried.
+   */
+  readonly startFailure?: 'ends-service' | 'retried';
 }
 
 /**
@@ -49,17 +56,26 @@ export function gatewayRunnable(options: GatewayRunnableOptions): Runnable {
           serving = listen;
         }
       };
-      // One change at a time, in order; a failed change (a listen address taken) is logged and retried at the next.
+      // One change at a time, in order. A failed change that leaves the gateway serving (new routes refused)
+      // is logged; one that leaves nothing served (a listen address taken) fails this run: the supervisor
+      // logs it and runs it again after its backoff, which tries the address again.
+      // Subscribed before the first converge: an input that comes while the first start runs is not missed.
+      if (options.startFailure === 'retried') ready();
+      let unserved: (error: unknown) => void = () => undefined;
+      const servesNothing = new Promise<never>((_resolve, reject) => (unserved = reject));
+      servesNothing.catch(() => undefined);
+      const died = host.failure ? [host.failure()] : [];
       let chain = converge();
-      await chain; // a first start that fails rejects run(): a ConfigError before ready() ends `torfleet gateway`
-      ready();
       const unsubscribe = feed.onChange(() => {
         chain = chain.then(converge).catch((error: unknown) => {
-          log.error('gateway change failed; the gateway keeps what it had', { error: errorMessage(error) });
+          if (!serving) unserved(error);
+          else log.error('gateway change failed; the gateway keeps what it had', { error: errorMessage(error) });
         });
       });
       try {
-        await Promise.race([untilAborted(signal), ...(host.failure ? [host.failure()] : [])]);
+        await chain; // a first start that fails rejects run(): a ConfigError before ready() ends `torfleet gateway`
+        ready();
+        await Promise.race([untilAborted(signal), servesNothing, ...died]);
       } finally {
         unsubscribe();
       }
