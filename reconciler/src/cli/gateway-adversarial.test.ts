@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { waitFor } from '../wait-for.js';
+import { connectTunnel, echoes } from '../testing/gateway-clients.js';
 
 /**
  * The real `torfleet gateway` process against a sloppy operator and hostile clients: a fleet file that
@@ -70,32 +71,6 @@ async function exchange(bytes: string | Buffer): Promise<Buffer> {
     setTimeout(() => socket.end(), 3000).unref(); // a half-close from us if the gateway waits for more
   });
   return Buffer.concat(chunks);
-}
-
-async function openTunnel(token: string): Promise<Socket> {
-  const socket = connect(GATEWAY_PORT, '127.0.0.1');
-  const auth = Buffer.from(`socks:${token}`).toString('base64');
-  socket.write(
-    `CONNECT 127.0.0.1:${String(echoPort)} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic ${auth}\r\n\r\n`,
-  );
-  const head = await new Promise<string>((resolve, reject) => {
-    socket.once('data', (chunk: Buffer) => {
-      resolve(chunk.toString());
-    });
-    socket.once('error', reject);
-  });
-  assert.match(head, /^HTTP\/1\.1 200/);
-  return socket;
-}
-
-async function echoes(socket: Socket, text: string): Promise<boolean> {
-  const answer = new Promise<string>((resolve) => {
-    socket.once('data', (chunk: Buffer) => {
-      resolve(chunk.toString());
-    });
-  });
-  socket.write(text);
-  return (await answer) === text;
 }
 
 /** Waits until the gateway has logged one more refusal of the fleet than `before`. */
@@ -177,7 +152,7 @@ describe('a sloppy operator: the fleet file', { concurrency: false, timeout: 120
   });
 
   test('a new token: the old one refused for new connections, an open tunnel untouched', async () => {
-    const tunnel = await openTunnel(SECRETS.GW_TOKEN);
+    const tunnel = await connectTunnel(GATEWAY_PORT, `127.0.0.1:${String(echoPort)}`, 'socks', SECRETS.GW_TOKEN);
     writeFileSync(fleetFile, fleet({ token: 'NEW_TOKEN' }));
     await waitFor(
       'the new token',

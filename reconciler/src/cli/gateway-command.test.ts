@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { waitFor } from '../wait-for.js';
+import { connectTunnel, echoes } from '../testing/gateway-clients.js';
 
 /**
  * `torfleet gateway` as users run it: a fleet file of upstreams only (a real microsocks with user/password),
@@ -86,34 +87,6 @@ async function fetchVia(address: string, user: string, token = SECRETS.GW_TOKEN)
   return stdout;
 }
 
-/** A CONNECT tunnel through the gateway to the echo server, open. */
-async function openTunnel(address: string, user: string): Promise<Socket> {
-  const [host, port] = address.split(':');
-  const socket = connect(Number(port), host);
-  const auth = Buffer.from(`${user}:${SECRETS.GW_TOKEN}`).toString('base64');
-  socket.write(
-    `CONNECT 127.0.0.1:${String(echoPort)} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic ${auth}\r\n\r\n`,
-  );
-  const head = await new Promise<string>((resolve, reject) => {
-    socket.once('data', (chunk: Buffer) => {
-      resolve(chunk.toString());
-    });
-    socket.once('error', reject);
-  });
-  assert.match(head, /^HTTP\/1\.1 200/);
-  return socket;
-}
-
-async function echoes(socket: Socket, text: string): Promise<boolean> {
-  const answer = new Promise<string>((resolve) => {
-    socket.once('data', (chunk: Buffer) => {
-      resolve(chunk.toString());
-    });
-  });
-  socket.write(text);
-  return (await answer) === text;
-}
-
 describe('torfleet gateway', { concurrency: false, timeout: 120_000 }, () => {
   before(async () => {
     origin = createHttpServer((request, response) => response.end(`origin:${request.url ?? ''}`));
@@ -181,7 +154,7 @@ describe('torfleet gateway', { concurrency: false, timeout: 120_000 }, () => {
   test('a fleet change adds a route without dropping an open tunnel; an invalid fleet keeps the routes', async () => {
     const child = children.find((c) => c.spawnargs.includes('gateway') && !c.spawnargs.includes('--no-corporate'));
     assert.ok(child);
-    const tunnel = await openTunnel(GATEWAY, 'socks');
+    const tunnel = await connectTunnel(BASE, `127.0.0.1:${String(echoPort)}`, 'socks', SECRETS.GW_TOKEN);
     writeFileSync(
       fleetFile,
       fleet(`    - {name: other, url: "socks5://127.0.0.1:${String(SOCKS_PORT)}", auth: "\${SOCKS_AUTH}"}\n`),
@@ -205,7 +178,7 @@ describe('torfleet gateway', { concurrency: false, timeout: 120_000 }, () => {
     writeFileSync(fleetFile, fleet());
     const child = children.find((c) => c.spawnargs.includes('gateway') && !c.spawnargs.includes('--no-corporate'));
     assert.ok(child);
-    const tunnel = await openTunnel(GATEWAY, 'socks');
+    const tunnel = await connectTunnel(BASE, `127.0.0.1:${String(echoPort)}`, 'socks', SECRETS.GW_TOKEN);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await waitFor(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { waitFor } from '../wait-for.js';
+import { connectTunnel, echoes } from '../testing/gateway-clients.js';
 
 /**
  * `torfleet run` serving the gateway (process runtime, `pools: []` and a real microsocks upstream with
@@ -48,33 +49,6 @@ const serves = async (port: number): Promise<boolean> =>
     (response) => response.status === 200,
     () => false,
   );
-
-/** A CONNECT tunnel through the gateway to the echo server: resolves once the gateway answered 200. */
-async function openTunnel(port: number): Promise<Socket> {
-  const socket = connect(port, '127.0.0.1');
-  const auth = Buffer.from(`socks:${SECRETS.GW_TOKEN}`).toString('base64');
-  socket.write(
-    `CONNECT 127.0.0.1:${String(echoPort)} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic ${auth}\r\n\r\n`,
-  );
-  const head = await new Promise<string>((resolve, reject) => {
-    socket.once('data', (chunk: Buffer) => {
-      resolve(chunk.toString());
-    });
-    socket.once('error', reject);
-  });
-  assert.match(head, /^HTTP\/1\.1 200/);
-  return socket;
-}
-
-async function echoes(socket: Socket, text: string): Promise<boolean> {
-  const answer = new Promise<string>((resolve) => {
-    socket.once('data', (chunk: Buffer) => {
-      resolve(chunk.toString());
-    });
-  });
-  socket.write(text);
-  return (await answer) === text;
-}
 
 before(async () => {
   echo = createServer((socket) => {
@@ -138,7 +112,7 @@ describe('torfleet run with a gateway section', { concurrency: false, timeout: 1
   });
 
   test("run's /metrics has the gateway's series after a tunnel, promtool accepts it all, no secret in it", async () => {
-    const tunnel = await openTunnel(GATEWAY_PORT);
+    const tunnel = await connectTunnel(GATEWAY_PORT, `127.0.0.1:${String(echoPort)}`, 'socks', SECRETS.GW_TOKEN);
     assert.ok(await echoes(tunnel, 'through run'));
     tunnel.destroy();
     const text = await waitFor('the counted tunnel', async () => {
@@ -167,7 +141,7 @@ describe('torfleet run with a gateway section', { concurrency: false, timeout: 1
   });
 
   test('SIGTERM with a tunnel open: no new connections, the tunnel goes on, then exit 0; no secret shown', async () => {
-    const tunnel = await openTunnel(MOVED_PORT);
+    const tunnel = await connectTunnel(MOVED_PORT, `127.0.0.1:${String(echoPort)}`, 'socks', SECRETS.GW_TOKEN);
     const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));
     service.kill('SIGTERM');
     await waitFor('the listener closed', async () => !(await serves(MOVED_PORT)) || undefined, 20_000);

@@ -129,3 +129,35 @@ export async function socksConnect(
   const reply = (await readBytes(socket, 10))[1] ?? -1;
   return { socket, method, authStatus, reply };
 }
+
+/**
+ * A CONNECT tunnel through the gateway on `port` to `target` (`IP:PORT`), asking for route `user` with `password`
+ * as the token; resolves once the gateway answered 200 (rejects on anything else).
+ */
+export async function connectTunnel(port: number, target: string, user: string, password: string): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  const auth = Buffer.from(`${user}:${password}`).toString('base64');
+  socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic ${auth}\r\n\r\n`);
+  const head = await new Promise<string>((resolve, reject) => {
+    socket.once('data', (chunk: Buffer) => {
+      resolve(chunk.toString());
+    });
+    socket.once('error', reject);
+  });
+  if (!head.startsWith('HTTP/1.1 200')) {
+    socket.destroy();
+    throw new Error(`the gateway refused the tunnel: ${head.split('\r\n')[0] ?? ''}`);
+  }
+  return socket;
+}
+
+/** Whether `text` written into a tunnel to an echo server comes back as it was. */
+export async function echoes(socket: Socket, text: string): Promise<boolean> {
+  const answer = new Promise<string>((resolve) => {
+    socket.once('data', (chunk: Buffer) => {
+      resolve(chunk.toString());
+    });
+  });
+  socket.write(text);
+  return (await answer) === text;
+}
