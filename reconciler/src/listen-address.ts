@@ -15,20 +15,25 @@ export function parseListenSetting(name: string, text: string): ListenAddress {
   return { host: endpoint.address, port: endpoint.port };
 }
 
+/** `host:port` as users write it: an IPv6 literal in brackets (`[::1]:8080`). */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${String(port)}` : `${host}:${String(port)}`;
+}
+
 /**
  * A listener beyond loopback answers the network, so it must ask for a token: refuses `listen` (setting
  * `listenName`) on an address off the loopback network (`isLoopbackAddress`, in any spelling) when `token`
- * (setting `tokenName`) is null.
+ * (setting `tokenName`) is null. `howSent` says how clients send it (an API: a Bearer header).
  */
 export function requireTokenBeyondLoopback(
   listenName: string,
   listen: ListenAddress,
   tokenName: string,
   token: string | null,
+  howSent = '"Authorization: Bearer <token>"',
 ): void {
   if (token !== null || isLoopbackAddress(listen.host)) return;
-  const shown = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
   throw new ConfigError(
-    `${listenName} is ${shown}, beyond loopback: set ${tokenName} (clients send "Authorization: Bearer <token>") or listen on 127.0.0.1`,
+    `${listenName} is ${hostPort(listen.host, listen.port)}, beyond loopback: set ${tokenName} (clients send ${howSent}) or listen on 127.0.0.1`,
   );
 }

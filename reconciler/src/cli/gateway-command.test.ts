@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
+import { cleanEnv, runTorfleet, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { waitFor } from '../wait-for.js';
 import { connectTunnel, echoes } from '../testing/gateway-clients.js';
@@ -140,6 +140,20 @@ describe('torfleet gateway', { concurrency: false, timeout: 120_000 }, () => {
     assert.match(stdout, /socks/);
     assert.match(stdout, / 407$/);
     assert.match(await fetchVia(GATEWAY, 'socks', 'wrong-token'), / 407$/);
+  });
+
+  test('--listen beyond loopback without a gateway token: one line, exit 1, nothing listens', async () => {
+    const open = path.join(dir, 'no-token.yaml');
+    writeFileSync(open, fleet().replace(/^ {2}token: .*\n/m, ''));
+    const result = await runTorfleet(['gateway', '--listen', '192.0.2.1:30719'], {
+      TORFLEET_FLEET_FILE: open,
+      ...SECRETS,
+    });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^torfleet: --listen is 192\.0\.2\.1:30719, beyond loopback: set gateway\.token: \$\{GATEWAY_TOKEN\} in the fleet \(clients send it as the proxy password\)/m,
+    );
   });
 
   test('--no-corporate: straight to the upstream, the corporate proxy sees nothing', async () => {

@@ -1,11 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../errors.js';
-import { isLoopbackAddress } from '../fleet/ip-address.js';
 import { createFleetSource, localRepository } from '../fleet-source/create-fleet-source.js';
 import { followFleet } from '../gateway/follow-fleet.js';
 import { GatewayInputs } from '../gateway/gateway-inputs.js';
-import { GatewayService, shown } from '../gateway/gateway-service.js';
-import { parseListenSetting, type ListenAddress } from '../listen-address.js';
+import { GatewayService } from '../gateway/gateway-service.js';
+import { parseListenSetting, requireTokenBeyondLoopback } from '../listen-address.js';
 import { fleetWatchRunnable } from '../service/fleet-watch-runnable.js';
 import { gatewayRunnable } from '../service/gateway-runnable.js';
 import { Supervisor } from '../service/supervisor.js';
@@ -34,7 +32,16 @@ export async function gatewayCommand(context: CliContext): Promise<ExitCode> {
     log,
   });
   await follower.load(true);
-  if (listen) requireTokenForListen(listen, inputs.current()?.gateway?.token != null);
+  if (listen) {
+    const token = inputs.current()?.gateway?.token ? 'set' : null;
+    requireTokenBeyondLoopback(
+      '--listen',
+      listen,
+      'gateway.token: ${GATEWAY_TOKEN} in the fleet',
+      token,
+      'it as the proxy password',
+    );
+  }
   const reload = (): void => {
     void follower.load();
   };
@@ -65,12 +72,4 @@ export async function gatewayCommand(context: CliContext): Promise<ExitCode> {
   }
   log.info('gateway stopped');
   return 0;
-}
-
-/** `--listen` beyond loopback answers the network: the fleet must set `gateway.token`. */
-function requireTokenForListen(listen: ListenAddress, hasToken: boolean): void {
-  if (hasToken || isLoopbackAddress(listen.host)) return;
-  throw new ConfigError(
-    `--listen ${shown(listen)} is beyond loopback: set gateway.token: \${GATEWAY_TOKEN} in the fleet (clients send it as the proxy password) or listen on 127.0.0.1`,
-  );
 }

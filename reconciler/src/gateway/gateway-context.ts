@@ -5,6 +5,7 @@ import type { GatewayMetrics, GatewayProtocol, GatewayResult } from './gateway-m
 import type { OpenTunnels } from './open-tunnels.js';
 import type { Redactor } from './redact.js';
 import type { RouteTable, Target } from './route-types.js';
+import { hostPort } from '../listen-address.js';
 
 /** The routes and redaction a connection was accepted under: `update` changes them for new connections only. */
 export interface RoutingView {
@@ -59,6 +60,5 @@ export function recordConnectionEnd(context: GatewayContext, end: ConnectionEnd)
 
 /** `host:port` of a target for the debug log (IPv6 in brackets), redacted. */
 export function targetText(target: Target, redactor: Redactor): string {
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return redactor.redact(`${host}:${target.port}`);
+  return redactor.redact(hostPort(target.host, target.port));
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayContext, RoutingView } from './gateway-context.js';
 import { answerText } from './http-answers.js';
+import { hostPort } from '../listen-address.js';
 
 const USAGE =
   'This is the torfleet gateway, an HTTP and SOCKS5 proxy: it does not serve pages itself.\n' +
@@ -10,7 +11,7 @@ const USAGE =
 /** `PROXY host:port` for the address the client reached (never its Host header, never a credential). */
 export function pacFile(host: string, port: number, routes: readonly string[]): string {
   const plain = host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
-  const address = plain.includes(':') ? `[${plain}]:${port}` : `${plain}:${port}`;
+  const address = hostPort(plain, port);
   const names = routes.slice(0, 40).join(', ');
   return (
     `// torfleet gateway: every URL through ${address}. Routes (proxy username): ${names || '(none)'}\n` +

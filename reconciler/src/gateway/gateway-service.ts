@@ -1,5 +1,5 @@
 import { ConfigError, errorMessage } from '../errors.js';
-import type { ListenAddress } from '../listen-address.js';
+import { hostPort, type ListenAddress } from '../listen-address.js';
 import type { Logger } from '../logger.js';
 import { createFleetDialer } from './fleet-dialer.js';
 import { createGateway, tableRedactor, type Gateway } from './gateway.js';
@@ -45,7 +45,9 @@ export class GatewayService implements GatewayHost {
     });
     await new Promise<void>((resolve, reject) => {
       const refused = (error: Error): void => {
-        reject(new ConfigError(`the gateway cannot listen on ${shown(listen)}: ${errorMessage(error)}`));
+        reject(
+          new ConfigError(`the gateway cannot listen on ${hostPort(listen.host, listen.port)}: ${errorMessage(error)}`),
+        );
       };
       gateway.server.once('error', refused);
       gateway.server.listen(listen.port, listen.host, () => {
@@ -54,7 +56,7 @@ export class GatewayService implements GatewayHost {
       });
     });
     this.#gateway = gateway;
-    this.#log.info('gateway listening', { address: shown(listen), routes: table.names().length });
+    this.#log.info('gateway listening', { address: hostPort(listen.host, listen.port), routes: table.names().length });
   }
 
   update(input: GatewayInput): Promise<void> {
@@ -95,10 +97,4 @@ export function tableOf(input: GatewayInput): RouteTable {
  */
 function initialisedRoutes(table: RouteTable): string[] {
   return table.names().filter((name) => table.lookup(name)?.kind !== 'proxy');
-}
-
-export function shown(listen: ListenAddress): string {
-  return listen.host.includes(':')
-    ? `[${listen.host}]:${String(listen.port)}`
-    : `${listen.host}:${String(listen.port)}`;
 }

@@ -1,8 +1,7 @@
 import { errorMessage } from '../errors.js';
-import type { ListenAddress } from '../listen-address.js';
+import { hostPort, type ListenAddress } from '../listen-address.js';
 import { DRAIN_MS, type GatewayHost } from '../gateway/gateway-host.js';
 import type { GatewayInput } from '../gateway/gateway-input.js';
-import { shown } from '../gateway/gateway-service.js';
 import { gatewayListen } from '../gateway/route-table.js';
 import { untilAborted, type Runnable } from './runnable.js';
 
@@ -43,8 +42,8 @@ export function gatewayRunnable(options: GatewayRunnableOptions): Runnable {
       const converge = async (): Promise<void> => {
         const input = signal.aborted ? null : feed.current();
         const listen = input ? (options.listen ?? gatewayListen(input)) : undefined;
-        if (serving && (!listen || shown(listen) !== shown(serving))) {
-          log.info('gateway stopping: draining open tunnels', { address: shown(serving) });
+        if (serving && (!listen || hostPort(listen.host, listen.port) !== hostPort(serving.host, serving.port))) {
+          log.info('gateway stopping: draining open tunnels', { address: hostPort(serving.host, serving.port) });
           await host.drain(drainMs);
           serving = undefined;
         }
@@ -81,7 +80,7 @@ export function gatewayRunnable(options: GatewayRunnableOptions): Runnable {
       }
       await chain.catch(() => undefined);
       if (serving) {
-        log.info('gateway stopping: draining open tunnels', { address: shown(serving), drainMs });
+        log.info('gateway stopping: draining open tunnels', { address: hostPort(serving.host, serving.port), drainMs });
         await host.drain(drainMs);
       }
     },
