@@ -57,7 +57,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const views = new WeakMap<Socket, RoutingView>();
   const clients = new Set<Socket>();
   const http = createHttpInbound(context, (socket) => views.get(socket) ?? view);
-  const server = createServer((socket) => {
+  // TCP_NODELAY: a reply that leaves in two writes (a 1 KiB-buffer upstream) would otherwise wait for the
+  // client's delayed ACK, 40 ms (seen on 14 % of sequential tunnels: 120 tunnels/s instead of hundreds).
+  const server = createServer({ noDelay: true }, (socket) => {
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => undefined); // each handler reports what a failing client means for its exchange
