@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { startDnsSpy } from '../testing/dns-spy.js';
 import { run } from '../testing/gateway-clients.js';
@@ -70,6 +71,25 @@ describe('one port, three protocols (curl)', () => {
     const out = await run('curl', ['-sS', '-x', `http://:${TOKEN}@127.0.0.1:${gw.port}`, `${originUrl}/d`]);
     assert.equal(out.stdout, 'GET /d 0', out.stderr);
     assert.equal(gw.dialer.requests.at(-1)?.route.name, 'us-strict');
+  });
+});
+
+describe('accepted connections', () => {
+  // Without TCP_NODELAY an answer that reaches the gateway in two reads leaves it in two writes, and Nagle holds the
+  // second for the client's delayed ACK (40 ms). Node records what it applied under its kSetNoDelay symbol; a Node
+  // without that record fails this test rather than passing it unchecked.
+  test('every client socket has TCP_NODELAY set', async () => {
+    const accepted = new Promise<Socket>((resolve) => gw.gateway.server.once('connection', resolve));
+    const client = connect(gw.port, '127.0.0.1');
+    client.on('error', () => undefined);
+    try {
+      const socket = await accepted;
+      const record = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'kSetNoDelay');
+      assert.ok(record, 'this Node keeps no kSetNoDelay record on its sockets: check TCP_NODELAY another way');
+      assert.equal((socket as unknown as Record<symbol, unknown>)[record], true);
+    } finally {
+      client.destroy();
+    }
   });
 });
 
