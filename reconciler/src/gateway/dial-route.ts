@@ -1,3 +1,4 @@
+import type { Cancel } from './cancel.js';
 import type { GatewayContext, RoutingView } from './gateway-context.js';
 import { dialFailureAnswer, type DialFailureAnswer } from './dial-failure.js';
 import { DialError, type DialRequest, type DialResult } from './dial-types.js';
@@ -20,13 +21,16 @@ export interface RouteDial {
   readonly label: string;
   readonly target: Target;
   readonly purpose: DialRequest['purpose'];
-  /** Aborted when the client goes away. */
-  readonly signal: AbortSignal;
+  /** Cancelled when the client goes away; the dial also gives up when the gateway stops. */
+  readonly cancel: Cancel;
 }
 
 /** One dial through the dialer: the connect time observed, any failure mapped and redacted, never a throw. */
 export async function dialRoute(context: GatewayContext, view: RoutingView, dial: RouteDial): Promise<DialOutcome> {
-  const signal = AbortSignal.any([dial.signal, context.stopping]);
+  const { cancel } = dial;
+  const unlink = context.stopping.onCancel((reason) => {
+    cancel.cancel(reason);
+  });
   try {
     const dialed = await context.dialer.dial({
       route: dial.route,
@@ -34,9 +38,9 @@ export async function dialRoute(context: GatewayContext, view: RoutingView, dial
       target: dial.target,
       purpose: dial.purpose,
       corporate: view.table.corporate,
-      signal,
+      cancel,
     });
-    if (signal.aborted) {
+    if (cancel.cancelled) {
       dialed.socket.destroy();
       return failure(view, 'aborted', 'the client went away during the dial');
     }
@@ -45,6 +49,8 @@ export async function dialRoute(context: GatewayContext, view: RoutingView, dial
   } catch (error) {
     if (error instanceof DialError) return failure(view, error.reason, error.message);
     return failure(view, null, error instanceof Error ? error.message : String(error));
+  } finally {
+    unlink();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Cancel } from './cancel.js';
 import type { CorporateHop, Member, Route, Target } from './route-types.js';
 
 /**
@@ -20,8 +21,8 @@ export interface DialRequest {
   readonly purpose: 'tunnel' | 'http-forward';
   /** The route table's corporate proxy (null with `--no-corporate`): first hop to any upstream member. */
   readonly corporate: CorporateHop | null;
-  /** Aborted when the client goes away or the gateway stops: nothing is left open. */
-  readonly signal: AbortSignal;
+  /** Cancelled when the client goes away or the gateway stops: nothing is left open. */
+  readonly cancel: Cancel;
 }
 
 export interface DialResult {

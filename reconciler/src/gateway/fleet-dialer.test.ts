@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Cancel } from './cancel.js';
 import { after, before, describe, test } from 'node:test';
 import { Secret } from '../fleet/secret.js';
 import { createLogger } from '../logger.js';
@@ -38,7 +39,7 @@ function dialRequest(
     target,
     purpose: 'tunnel',
     corporate: null,
-    signal: new AbortController().signal,
+    cancel: new Cancel(),
     ...extra,
   };
 }
@@ -157,13 +158,13 @@ describe('createFleetDialer with real SOCKS5 members (microsocks) and broken one
 
   test('the request aborted: aborted, no other member tried', async () => {
     const { dialer } = setup();
-    const controller = new AbortController();
+    const cancel = new Cancel();
     const silent = await ScriptedPeer.start(() => {
-      controller.abort();
+      cancel.cancel();
     });
     try {
       const route: Route = { name: 'us', kind: 'pool', members: [tor('us-0', silent.port), ...goodMembers()] };
-      const error = await dialError(dialer.dial(dialRequest(route, target(), { signal: controller.signal })));
+      const error = await dialError(dialer.dial(dialRequest(route, target(), { cancel })));
       assert.equal(error.reason, 'aborted');
     } finally {
       await silent.close();

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Cancel } from './cancel.js';
 import { hopAbortError } from './hop-deadline.js';
 import { HopError } from './hop-error.js';
 
@@ -9,25 +10,26 @@ import { HopError } from './hop-error.js';
 export type FrameLength = (buffered: Buffer) => number | undefined;
 
 /**
- * Reads one frame of a handshake from `socket`: at most `maxBytes`, until `signal` aborts. Bytes that arrived
+ * Reads one frame of a handshake from `socket`: at most `maxBytes`, until `cancel` is cancelled. Bytes that arrived
  * after the frame belong to the tunnel: they are put back (`unshift`) and the socket is left paused, so the
  * next reader (`pipe`, or `resume` after adding a 'data' listener) gets every byte.
  */
 export function readFrame(
   socket: Socket,
-  signal: AbortSignal,
+  cancel: Cancel,
   what: string,
   maxBytes: number,
   frameLength: FrameLength,
 ): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     let buffered: Buffer = Buffer.alloc(0);
+    let stopListening = (): void => undefined;
     const cleanup = (): void => {
       socket.off('data', onData);
       socket.off('end', onClosed);
       socket.off('close', onClosed);
       socket.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
+      stopListening();
       socket.pause();
     };
     const fail = (error: unknown): void => {
@@ -60,9 +62,9 @@ export function readFrame(
       fail(new HopError('refused', `${what}: ${error.message}`, false, { cause: error }));
     };
     const onAbort = (): void => {
-      fail(hopAbortError(signal, what));
+      fail(hopAbortError(cancel, what));
     };
-    if (signal.aborted) {
+    if (cancel.cancelled) {
       onAbort();
       return;
     }
@@ -74,7 +76,7 @@ export function readFrame(
     socket.once('end', onClosed);
     socket.once('close', onClosed);
     socket.once('error', onError);
-    signal.addEventListener('abort', onAbort, { once: true });
+    stopListening = cancel.onCancel(onAbort);
     socket.resume();
   });
 }

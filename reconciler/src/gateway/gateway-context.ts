@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { Cancel } from './cancel.js';
 import type { Dialer } from './dial-types.js';
 import type { GatewayLimits } from './gateway-limits.js';
 import type { GatewayMetrics, GatewayProtocol, GatewayResult } from './gateway-metrics.js';
@@ -20,8 +21,8 @@ export interface GatewayContext {
   readonly metrics: GatewayMetrics;
   readonly limits: GatewayLimits;
   readonly open: OpenTunnels;
-  /** Aborted when the gateway stops: dials in progress give up. */
-  readonly stopping: AbortSignal;
+  /** Cancelled when the gateway stops: dials in progress give up. */
+  readonly stopping: Cancel;
   /** True once `drain` started: HTTP answers say `Connection: close`. */
   draining(): boolean;
 }

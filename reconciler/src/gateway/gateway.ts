@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { Cancel } from './cancel.js';
 import type { Logger } from '../logger.js';
 import type { Dialer } from './dial-types.js';
 import type { GatewayContext, RoutingView } from './gateway-context.js';
@@ -38,7 +39,7 @@ export interface Gateway {
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...options.limits };
-  const stop = new AbortController();
+  const stopping = new Cancel();
   let draining = false;
   let view: RoutingView = {
     table: options.table,
@@ -51,7 +52,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics: options.metrics,
     limits,
     open: new OpenTunnels(),
-    stopping: stop.signal,
+    stopping,
     draining: () => draining,
   };
   const views = new WeakMap<Socket, RoutingView>();
@@ -104,7 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
       await Promise.race([context.open.whenEmpty(), deadline]);
       clearTimeout(timer);
-      stop.abort();
+      stopping.cancel();
       context.open.destroyAll();
       for (const socket of clients) socket.destroy();
       await context.open.whenEmpty(); // destroyed sockets close within a tick; their exchanges are then counted

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Cancel } from './cancel.js';
 import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { readBytes, ScriptedPeer } from '../testing/scripted-peer.js';
@@ -10,7 +11,7 @@ import type { Member } from './route-types.js';
 
 const TIMEOUT_MS = 300;
 
-function request(signal = new AbortController().signal): HopRequest {
+function request(cancel = new Cancel()): HopRequest {
   const route = { name: 'r', kind: 'pool' as const, members: [] };
   return {
     route,
@@ -18,7 +19,7 @@ function request(signal = new AbortController().signal): HopRequest {
     target: { host: 'example.test', port: 443 },
     purpose: 'tunnel',
     corporate: null,
-    signal,
+    cancel,
   };
 }
 
@@ -204,13 +205,13 @@ describe('buildHopChain against hostile proxies: a typed error, every socket clo
   });
 
   test('the request aborted mid-handshake: aborted, and the socket closed', async () => {
-    const controller = new AbortController();
+    const cancel = new Cancel();
     const peer = await ScriptedPeer.start(() => {
-      controller.abort();
+      cancel.cancel();
     });
     try {
       const member: Member = { kind: 'tor', id: 'us-0', pool: 'us', host: '127.0.0.1', port: peer.port };
-      await assert.rejects(buildHopChain(member, request(controller.signal), 10_000), {
+      await assert.rejects(buildHopChain(member, request(cancel), 10_000), {
         name: 'DialError',
         reason: 'aborted',
       });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Cancel } from './cancel.js';
 import dns from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -23,7 +24,7 @@ const secret = (login: { user: string; password: string }): Secret => new Secret
 
 function request(target: Target, corporate: CorporateHop | null, extra: Partial<HopRequest> = {}): HopRequest {
   const route = { name: 'r', kind: 'upstream' as const, members: [] };
-  return { route, session: null, target, purpose: 'tunnel', corporate, signal: new AbortController().signal, ...extra };
+  return { route, session: null, target, purpose: 'tunnel', corporate, cancel: new Cancel(), ...extra };
 }
 
 async function tunnelText(socket: Socket): Promise<string> {

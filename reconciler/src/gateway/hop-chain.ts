@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Cancel } from './cancel.js';
 import type { DialRequest } from './dial-types.js';
 import { startHop } from './hop-deadline.js';
 import { basicAuthorization, socksCredentials, torIsolation } from './hop-credentials.js';
@@ -8,7 +9,7 @@ import type { CorporateHop, Member, UpstreamMember } from './route-types.js';
 import { socks5Connect } from './socks5-client.js';
 import { connectTcp } from './tcp-connect.js';
 
-export type HopRequest = Pick<DialRequest, 'route' | 'session' | 'target' | 'purpose' | 'corporate' | 'signal'>;
+export type HopRequest = Pick<DialRequest, 'route' | 'session' | 'target' | 'purpose' | 'corporate' | 'cancel'>;
 
 export interface HopChain {
   readonly socket: Socket;
@@ -25,21 +26,21 @@ export interface HopChain {
  * Each proxy sees only its own credentials. On any failure the socket is destroyed before the error is thrown.
  */
 export async function buildHopChain(member: Member, request: HopRequest, timeoutMs: number): Promise<HopChain> {
-  const step = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
-    const hop = startHop(request.signal, timeoutMs);
+  const step = async <T>(run: (cancel: Cancel) => Promise<T>): Promise<T> => {
+    const hop = startHop(request.cancel, timeoutMs);
     try {
-      return await run(hop.signal);
+      return await run(hop.cancel);
     } finally {
       hop.end();
     }
   };
   if (member.kind === 'tor') {
     const what = `tor proxy ${member.id} at ${member.host}:${member.port}`;
-    const socket = await step((signal) => connectTcp(member.host, member.port, signal, what));
+    const socket = await step((cancel) => connectTcp(member.host, member.port, cancel, what));
     await guarded(
       socket,
-      step((signal) =>
-        socks5Connect(socket, request.target, torIsolation(request.route.name, request.session), signal, what),
+      step((cancel) =>
+        socks5Connect(socket, request.target, torIsolation(request.route.name, request.session), cancel, what),
       ),
     );
     return { socket, absoluteForm: false, proxyAuthorization: null };
@@ -50,7 +51,7 @@ export async function buildHopChain(member: Member, request: HopRequest, timeout
     const credentials = member.auth ? socksCredentials(member.auth) : null;
     await guarded(
       socket,
-      step((signal) => socks5Connect(socket, request.target, credentials, signal, what)),
+      step((cancel) => socks5Connect(socket, request.target, credentials, cancel, what)),
     );
     return { socket, absoluteForm: false, proxyAuthorization: null };
   }
@@ -58,26 +59,26 @@ export async function buildHopChain(member: Member, request: HopRequest, timeout
   if (request.purpose === 'http-forward') return { socket, absoluteForm: true, proxyAuthorization: authorization };
   await guarded(
     socket,
-    step((signal) => httpConnect(socket, request.target, authorization, signal, what)),
+    step((cancel) => httpConnect(socket, request.target, authorization, cancel, what)),
   );
   return { socket, absoluteForm: false, proxyAuthorization: null };
 }
 
-type Step = <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+type Step = <T>(run: (cancel: Cancel) => Promise<T>) => Promise<T>;
 
 /** A connection to the upstream itself: direct, or a tunnel through the corporate proxy (CONNECT upstream:port). */
 async function reachUpstream(member: UpstreamMember, corporate: CorporateHop | null, step: Step): Promise<Socket> {
   if (!corporate) {
     const what = `${member.protocol} upstream ${member.id} at ${member.host}:${member.port}`;
-    return step((signal) => connectTcp(member.host, member.port, signal, what));
+    return step((cancel) => connectTcp(member.host, member.port, cancel, what));
   }
   const what = `corporate proxy at ${corporate.host}:${corporate.port}`;
-  const socket = await step((signal) => connectTcp(corporate.host, corporate.port, signal, what));
+  const socket = await step((cancel) => connectTcp(corporate.host, corporate.port, cancel, what));
   const authorization = corporate.auth ? basicAuthorization(corporate.auth) : null;
   const upstream = { host: member.host, port: member.port };
   await guarded(
     socket,
-    step((signal) => httpConnect(socket, upstream, authorization, signal, what)).catch((error: unknown) => {
+    step((cancel) => httpConnect(socket, upstream, authorization, cancel, what)).catch((error: unknown) => {
       throw corporateFailure(error, member);
     }),
   );

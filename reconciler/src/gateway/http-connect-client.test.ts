@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Cancel } from './cancel.js';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Secret } from '../fleet/secret.js';
@@ -23,10 +24,10 @@ async function throughConnect<T>(
   authorization: string | null,
   use: (socket: Socket) => Promise<T>,
 ): Promise<T> {
-  const hop = startHop(new AbortController().signal, 5_000);
-  const socket = await connectTcp('127.0.0.1', port, hop.signal, WHAT);
+  const hop = startHop(new Cancel(), 5_000);
+  const socket = await connectTcp('127.0.0.1', port, hop.cancel, WHAT);
   try {
-    await httpConnect(socket, target, authorization, hop.signal, WHAT);
+    await httpConnect(socket, target, authorization, hop.cancel, WHAT);
     return await use(socket);
   } finally {
     hop.end();

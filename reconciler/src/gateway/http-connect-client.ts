@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Cancel } from './cancel.js';
 import { HopError } from './hop-error.js';
 import type { Target } from './route-types.js';
 import { readFrame, writeHandshake } from './frame-reader.js';
@@ -19,13 +20,13 @@ export async function httpConnect(
   socket: Socket,
   target: Target,
   proxyAuthorization: string | null,
-  signal: AbortSignal,
+  cancel: Cancel,
   what: string,
 ): Promise<void> {
   const host = authority(target);
   const auth = proxyAuthorization === null ? '' : `Proxy-Authorization: ${proxyAuthorization}\r\n`;
   writeHandshake(socket, `CONNECT ${host} HTTP/1.1\r\nHost: ${host}\r\n${auth}\r\n`);
-  const head = await readFrame(socket, signal, what, MAX_CONNECT_HEAD_BYTES, (buffered) => headLength(buffered, what));
+  const head = await readFrame(socket, cancel, what, MAX_CONNECT_HEAD_BYTES, (buffered) => headLength(buffered, what));
   const status = STATUS_LINE.exec(head.toString('latin1'));
   if (!status) throw garbage(what, head);
   const code = Number(status[1]);

@@ -1,4 +1,5 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { Cancel } from './cancel.js';
 import type { Socket } from 'node:net';
 import { dialRoute } from './dial-route.js';
 import { recordConnectionEnd, targetText, type GatewayContext, type RoutingView } from './gateway-context.js';
@@ -36,9 +37,9 @@ export async function serveConnect(
     recordConnectionEnd(context, { ...base, route: UNKNOWN_ROUTE, result: auth.result, target, message: auth.message });
     return;
   }
-  const controller = new AbortController();
+  const cancel = new Cancel();
   client.once('close', () => {
-    controller.abort();
+    cancel.cancel();
   });
   const dial = await dialRoute(context, view, {
     route: auth.route,
@@ -46,7 +47,7 @@ export async function serveConnect(
     label: auth.label,
     target: parsed.target,
     purpose: 'tunnel',
-    signal: controller.signal,
+    cancel,
   });
   if (!dial.ok) {
     const status = `${dial.answer.httpStatus} ${STATUS_CODES[dial.answer.httpStatus] ?? 'Bad Gateway'}`;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Cancel } from './cancel.js';
 import { dialRoute } from './dial-route.js';
 import { recordConnectionEnd, targetText, type GatewayContext, type RoutingView } from './gateway-context.js';
 import { UNKNOWN_ROUTE, type GatewayResult } from './gateway-metrics.js';
@@ -41,23 +42,20 @@ export async function forwardHttp(
     recordConnectionEnd(context, { ...base, route: UNKNOWN_ROUTE, result: auth.result, target, message: auth.message });
     return;
   }
-  const controller = new AbortController();
+  const cancel = new Cancel();
   const closed = new Promise<void>((resolve) => res.once('close', resolve));
-  let dialing = false;
   void closed.then(() => {
-    if (dialing) controller.abort(); // only a dial waits on it: an abort (a DOMException) per request costs ~5% CPU
+    cancel.cancel();
   });
   const way: MemberWay = { route: auth.route, session: auth.session, target: parsed.target };
   const idle = idleMemberOf(req.socket);
   const fresh = async (): Promise<MemberConnection | string> => {
-    dialing = true;
     const dial = await dialRoute(context, view, {
       ...way,
       label: auth.label,
       purpose: 'http-forward',
-      signal: controller.signal,
+      cancel,
     });
-    dialing = false;
     if (!dial.ok) {
       answerText(res, dial.answer.httpStatus, `torfleet gateway: ${dial.message}.`, { draining });
       recordConnectionEnd(context, { ...base, route: auth.label, result: dial.result, target, message: dial.message });

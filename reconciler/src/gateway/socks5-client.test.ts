@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Cancel } from './cancel.js';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { readUntil, startEchoTarget, TARGET_BANNER } from '../testing/echo-target.js';
@@ -22,10 +23,10 @@ async function throughSocks<T>(
   use: (socket: Socket) => Promise<T>,
   timeoutMs = 5_000,
 ): Promise<T> {
-  const hop = startHop(new AbortController().signal, timeoutMs);
-  const socket = await connectTcp('127.0.0.1', port, hop.signal, WHAT);
+  const hop = startHop(new Cancel(), timeoutMs);
+  const socket = await connectTcp('127.0.0.1', port, hop.cancel, WHAT);
   try {
-    await socks5Connect(socket, target, credentials, hop.signal, WHAT);
+    await socks5Connect(socket, target, credentials, hop.cancel, WHAT);
     return await use(socket);
   } finally {
     hop.end();

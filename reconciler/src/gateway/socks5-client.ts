@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Cancel } from './cancel.js';
 import { HopError } from './hop-error.js';
 import type { Target } from './route-types.js';
 import { readFrame, writeHandshake } from './frame-reader.js';
@@ -23,7 +24,7 @@ export async function socks5Connect(
   socket: Socket,
   target: Target,
   credentials: SocksCredentials | null,
-  signal: AbortSignal,
+  cancel: Cancel,
   what: string,
 ): Promise<void> {
   const request = connectRequest(target);
@@ -31,7 +32,7 @@ export async function socks5Connect(
   // the port says PreferSOCKSNoAuth), an open proxy may pick none. Without, only "no authentication".
   const offered = credentials ? [USER_PASSWORD, NO_AUTH] : [NO_AUTH];
   writeHandshake(socket, Buffer.from([0x05, offered.length, ...offered]));
-  const choice = await readFrame(socket, signal, what, 2, () => 2);
+  const choice = await readFrame(socket, cancel, what, 2, () => 2);
   if (choice[0] !== 0x05) throw notSocks(what, choice);
   const method = choice[1] ?? NO_ACCEPTABLE;
   if (method === NO_ACCEPTABLE) {
@@ -49,13 +50,13 @@ export async function socks5Connect(
   }
   if (credentials && method === USER_PASSWORD) {
     writeHandshake(socket, authRequest(credentials, what));
-    const status = await readFrame(socket, signal, what, 2, () => 2);
+    const status = await readFrame(socket, cancel, what, 2, () => 2);
     if (status[1] !== 0x00) {
       throw new HopError('upstream-auth', `${what}: the SOCKS5 proxy refused the user name and password`, true);
     }
   }
   writeHandshake(socket, request);
-  await readFrame(socket, signal, what, 262, (reply) => replyLength(reply, what));
+  await readFrame(socket, cancel, what, 262, (reply) => replyLength(reply, what));
 }
 
 /** The length of a CONNECT reply, or undefined until its header shows; a failure reply throws at once. */

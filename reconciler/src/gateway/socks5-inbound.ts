@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { Cancel } from './cancel.js';
 import { dialRoute } from './dial-route.js';
 import { SOCKS_REPLY } from './dial-failure.js';
 import { recordConnectionEnd, targetText, type GatewayContext, type RoutingView } from './gateway-context.js';
@@ -67,9 +68,9 @@ export async function serveSocks5(context: GatewayContext, view: RoutingView, cl
     clearTimeout(deadline);
   }
   const head = reader.release();
-  const controller = new AbortController();
+  const cancel = new Cancel();
   client.once('close', () => {
-    controller.abort();
+    cancel.cancel();
   });
   const dialed = await dialRoute(context, view, {
     route: auth.route,
@@ -77,7 +78,7 @@ export async function serveSocks5(context: GatewayContext, view: RoutingView, cl
     label: auth.label,
     target,
     purpose: 'tunnel',
-    signal: controller.signal,
+    cancel,
   });
   if (!dialed.ok) {
     client.end(wire.socksReply(dialed.answer.socksReply));

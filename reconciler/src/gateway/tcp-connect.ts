@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import type { Cancel } from './cancel.js';
 import { hopAbortError } from './hop-deadline.js';
 import { HopError } from './hop-error.js';
 
@@ -7,18 +8,19 @@ import { HopError } from './hop-error.js';
  * own host name; never a target's name). The socket keeps a guard 'error' listener for its whole life, so an
  * error between hand-offs (hop to hop, dialer to inbound side) cannot crash the process; each owner adds its own.
  */
-export function connectTcp(host: string, port: number, signal: AbortSignal, what: string): Promise<Socket> {
+export function connectTcp(host: string, port: number, cancel: Cancel, what: string): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(hopAbortError(signal, what));
+    if (cancel.cancelled) {
+      reject(hopAbortError(cancel, what));
       return;
     }
     const socket = connect({ host, port, noDelay: true });
     socket.on('error', () => undefined);
+    let stopListening = (): void => undefined;
     const cleanup = (): void => {
       socket.off('connect', onConnect);
       socket.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
+      stopListening();
     };
     const onConnect = (): void => {
       cleanup();
@@ -33,10 +35,10 @@ export function connectTcp(host: string, port: number, signal: AbortSignal, what
     const onAbort = (): void => {
       cleanup();
       socket.destroy();
-      reject(hopAbortError(signal, what));
+      reject(hopAbortError(cancel, what));
     };
     socket.once('connect', onConnect);
     socket.once('error', onError);
-    signal.addEventListener('abort', onAbort, { once: true });
+    stopListening = cancel.onCancel(onAbort);
   });
 }

@@ -53,8 +53,12 @@ export function runTunnel(
     socket.on('error', broken);
   }
   // A side that closed ends the other once the bytes still queued for it went out, then closes it.
-  client.on('close', () => upstream.end(() => upstream.destroy()));
-  upstream.on('close', () => client.end(() => client.destroy()));
+  client.on('close', () => {
+    closeAfterWrites(upstream);
+  });
+  upstream.on('close', () => {
+    closeAfterWrites(client);
+  });
   if (head.length > 0) {
     count('up', head.length);
     upstream.write(head);
@@ -75,4 +79,13 @@ export function runTunnel(
     metrics.tunnelClosed(label);
     return { bytesUp, bytesDown, outcome };
   });
+}
+
+/**
+ * Ends `socket` once its queued bytes went out, then destroys it; one already ended or destroyed is destroyed at
+ * once (`end()` on it would build an ERR_STREAM_* error with a stack just to say so: ~2 % of the CPU per tunnel).
+ */
+function closeAfterWrites(socket: Socket): void {
+  if (socket.destroyed || socket.writableEnded) socket.destroy();
+  else socket.end(() => socket.destroy());
 }

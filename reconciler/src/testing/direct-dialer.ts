@@ -47,12 +47,12 @@ export function createDirectDialer(options: DirectDialerOptions = {}): DirectDia
           socket.destroy();
           reject(new DialError('aborted', 'aborted'));
         };
-        request.signal.addEventListener('abort', abort, { once: true });
+        const stopListening = request.cancel.onCancel(abort);
         socket.once('error', (error) => {
           reject(new DialError('refused', error.message, { cause: error }));
         });
         socket.once('connect', () => {
-          request.signal.removeEventListener('abort', abort);
+          stopListening();
           socket.pause(); // as the fleet dialer hands sockets over: paused, the reader resumes it
           resolve({
             socket,
