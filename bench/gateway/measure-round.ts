@@ -53,10 +53,11 @@ export async function measureRound(
   const held: net.Socket[] = [];
   try {
     const idleRssMb = sampleTree(service.pid).rssMb; // just started, no request served yet
-    await plainGetOnce(address, origin, '/1m'); // answers 200 with the whole file, or the round fails here
+    const absoluteUri = proxy.kind === 'http' && proxy.connectOnly !== true;
+    if (proxy.connectOnly !== true) await plainGetOnce(address, origin, '/1m'); // 200 and the whole file, or it fails
     await tunnelOnce(address, origin);
     const wrk: Partial<Record<WrkKey, WrkFigures>> = {};
-    if (proxy.kind === 'http') {
+    if (absoluteUri) {
       for (const [key, run] of Object.entries(WRK_RUNS) as [WrkKey, (typeof WRK_RUNS)[WrkKey]][]) {
         const before = sampleTree(service.pid).cpuTicks;
         const spec = { ...run, proxyPort: service.port, originPort: peers.originPort, seconds: settings.wrkSeconds };
@@ -67,7 +68,7 @@ export async function measureRound(
     }
     const plain: number[] = [];
     const plainEnd = performance.now() + PLAIN_GET_SECONDS * 1000; // tinyproxy needs ~45 ms each: cap the time
-    while (plain.length < settings.plainGets && performance.now() < plainEnd) {
+    while (proxy.connectOnly !== true && plain.length < settings.plainGets && performance.now() < plainEnd) {
       plain.push(await plainGetOnce(address, origin, '/1k'));
     }
     const tunnelsSequential = await tunnelLoad(address, origin, 1, settings.tunnelSeconds);

@@ -23,6 +23,8 @@ export interface ProxyUnderTest {
   readonly kind: 'http' | 'socks';
   /** A process of its own per round (false for the shared microsocks: no start time). */
   readonly ownProcess: boolean;
+  /** Serves CONNECT only (the Node floor): no absolute-URI rows, no plain GET latency. */
+  readonly connectOnly?: boolean;
   start(peers: BenchPeers): Promise<RunningService>;
 }
 
@@ -73,6 +75,17 @@ export const PROXIES_UNDER_TEST: readonly ProxyUnderTest[] = [
         port,
         env: { TORFLEET_FLEET_FILE: fleet },
       });
+    },
+  },
+  {
+    name: 'Node floor',
+    kind: 'http',
+    ownProcess: true,
+    connectOnly: true,
+    async start(peers) {
+      const port = await freePort();
+      const args = [path.join(HERE, 'node-floor.js'), String(port), String(peers.socksPort)];
+      return startService({ name: 'Node floor', command: process.execPath, args, port });
     },
   },
   {

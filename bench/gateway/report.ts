@@ -30,7 +30,7 @@ export function figuresTables(all: readonly ProxyResults[]): string[] {
     '| proxy | keep-alive 1 KiB ×10 | keep-alive 1 KiB ×100 | keep-alive 1 MiB ×10 | keep-alive 1 MiB ×100 | `Connection: close` 1 KiB ×10 | CPU µs/req (ka 1 KiB ×100) | CPU µs/req (close) |',
     '|---|---|---|---|---|---|---|---|',
   ];
-  for (const r of all.filter((x) => x.proxy.kind === 'http' && x.rounds.length > 0)) {
+  for (const r of all.filter((x) => x.proxy.kind === 'http' && x.proxy.connectOnly !== true && x.rounds.length > 0)) {
     const cells = (['ka-1k-10', 'ka-1k-100', 'ka-1m-10', 'ka-1m-100', 'close-1k-10'] as const).map((k) =>
       wrkCell(r, k),
     );
