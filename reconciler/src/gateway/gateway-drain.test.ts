@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, test } from 'node:test';
-import { closed, connectTo, readBytes, run } from '../testing/gateway-clients.js';
+import { closed, connectTo, readBytes, run, socksConnect } from '../testing/gateway-clients.js';
 import { startTestEcho, startTestOrigin, testRouteTable } from '../testing/gateway-fixtures.js';
 import { startTestGateway } from '../testing/gateway-harness.js';
 import { Redactor } from './redact.js';
+import { tableRedactor } from './gateway.js';
 
 /** Route table swaps and the drain: open tunnels survive a swap; a drain waits for them, then ends them. */
 const echo = await startTestEcho();
@@ -90,3 +91,29 @@ test('drain closes idle keep-alive HTTP connections at once', async () => {
   await gw.gateway.drain(600_000);
   await closed(socket);
 });
+
+test('a token change: an open SOCKS5 tunnel keeps working; new SOCKS5 logins need the new token', async () => {
+  const gw = await startTestGateway(testRouteTable(['pool'], { token: 'old-T0ken' }));
+  const target = { host: '127.0.0.1', port: echo.port };
+  const open = await socksConnect(gw.port, { user: 'pool', pass: 'old-T0ken' }, target);
+  assert.deepEqual([open.authStatus, open.reply], [0, 0]);
+  assert.equal(await echoed(open.socket, 'before'), true);
+  const table = testRouteTable(['pool'], { token: 'new-T0ken' });
+  gw.gateway.update(table, tableRedactor(table));
+  assert.equal(await echoed(open.socket, 'after the change'), true);
+  const stale = await socksConnect(gw.port, { user: 'pool', pass: 'old-T0ken' }, target);
+  assert.notEqual(stale.authStatus, 0, 'the old token is refused (RFC 1929: a non-zero status)');
+  await closed(stale.socket);
+  const fresh = await socksConnect(gw.port, { user: 'pool', pass: 'new-T0ken' }, target);
+  assert.deepEqual([fresh.authStatus, fresh.reply], [0, 0]);
+  assert.equal(await echoed(fresh.socket, 'new'), true);
+  open.socket.destroy();
+  fresh.socket.destroy();
+  await gw.close();
+});
+
+/** Whether `text` comes back through a SOCKS5 tunnel to the echo server. */
+async function echoed(socket: Socket, text: string): Promise<boolean> {
+  socket.write(text);
+  return (await readBytes(socket, text.length)).toString() === text;
+}

@@ -16,10 +16,17 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** TESTS ONLY: a gateway on 127.0.0.1 (ephemeral port) with the direct dialer and a debug logger that keeps lines. */
+/**
+ * TESTS ONLY: a gateway on 127.0.0.1 (or `host`; ephemeral port) with the direct dialer and a debug logger that
+ * keeps lines.
+ */
 export async function startTestGateway(
   table: RouteTable,
-  options: { readonly limits?: Partial<GatewayLimits>; readonly dialer?: DirectDialerOptions } = {},
+  options: {
+    readonly limits?: Partial<GatewayLimits>;
+    readonly dialer?: DirectDialerOptions;
+    readonly host?: string;
+  } = {},
 ): Promise<TestGateway> {
   const logs: string[] = [];
   const dialer = createDirectDialer(options.dialer);
@@ -31,7 +38,7 @@ export async function startTestGateway(
     metrics,
     ...(options.limits ? { limits: options.limits } : {}),
   });
-  await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => gateway.server.listen(0, options.host ?? '127.0.0.1', resolve));
   return {
     gateway,
     port: (gateway.server.address() as AddressInfo).port,
