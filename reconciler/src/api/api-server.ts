@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ApiSource } from './api-source.js';
-import { tokenDigest } from './bearer-token.js';
+import { tokenDigest } from '../token-digest.js';
 import { TorfleetMetrics } from './metrics.js';
 import { parserErrorOf, writeRawError } from './raw-answers.js';
 import { ALLOW, carriesBody, errorReply, GITOPS, sendReply } from './replies.js';

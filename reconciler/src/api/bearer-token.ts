@@ -1,14 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { matchesDigest } from '../token-digest.js';
 
-/** The token's SHA-256, what `authorized` compares against. */
-export function tokenDigest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** Constant-time comparison of the bearer token (through digests, so lengths do not leak either). */
+/** Whether the request's `Authorization: Bearer` token is the one whose digest is `expected` (constant time). */
 export function authorized(request: IncomingMessage, expected: Buffer): boolean {
   const header = request.headers.authorization ?? '';
-  const presented = /^Bearer (.+)$/.exec(header)?.[1];
-  return presented !== undefined && timingSafeEqual(tokenDigest(presented), expected);
+  return matchesDigest(/^Bearer (.+)$/.exec(header)?.[1], expected);
 }

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { matchesDigest, tokenDigest } from '../token-digest.js';
 import { SESSION_MARKER } from '../fleet/route-names.js';
 import type { Route, RouteTable } from './route-types.js';
 
@@ -94,14 +94,10 @@ function tokenMatches(table: RouteTable, password: string | null | undefined): b
   if (!table.token) return true;
   let expected = tokenDigests.get(table);
   if (!expected) {
-    expected = digest(table.token.reveal());
+    expected = tokenDigest(table.token.reveal());
     tokenDigests.set(table, expected);
   }
-  return timingSafeEqual(digest(password ?? ''), expected);
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+  return matchesDigest(password ?? '', expected);
 }
 
 /** Lower case of A-Z only: the same length, so indices found in it hold in the original. */
