@@ -8,6 +8,14 @@ export interface Fleet {
   readonly pools: readonly PoolSpec[];
   /** fleet.yaml `gateway:`; null when the file has none (`torfleet gateway` still serves such a fleet). */
   readonly gateway: GatewaySpec | null;
+  /** fleet.yaml `broker:`, defaults applied (no section: no cloud region names). */
+  readonly broker: BrokerSpec;
+}
+
+/** fleet.yaml `broker:`: what the broker reads from the fleet (its listener and tokens are settings). */
+export interface BrokerSpec {
+  /** Cloud region names (`us-east-1`) → `US`, `NON_US`, a country code or a pool name, as checked by the loader. */
+  readonly regions: Readonly<Record<string, string>>;
 }
 
 export interface TorSettings {

@@ -139,6 +139,7 @@ function buildFleet(raw: RawFleet): Fleet {
     },
     pools: raw.pools.map(buildPool),
     gateway: raw.gateway ? buildGateway(raw.gateway) : null,
+    broker: { regions: { ...(raw.broker?.regions ?? {}) } },
   };
 }
 

@@ -5,6 +5,11 @@ export interface RawFleet {
   tor?: RawTor;
   pools: RawPool[];
   gateway?: RawGateway | null;
+  broker?: RawBroker | null;
+}
+
+export interface RawBroker {
+  regions?: Record<string, string>;
 }
 
 export interface RawTor {

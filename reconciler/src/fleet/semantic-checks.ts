@@ -3,6 +3,7 @@ import { dirAuthorityProblems } from './dir-authority.js';
 import type { EnvOrigins } from './env-origin.js';
 import type { FleetIssue } from './fleet-issue.js';
 import { DEFAULT_BIND, MIN_ROTATE_SECONDS, type FleetCapacity } from './fleet-types.js';
+import { checkBroker } from './broker-checks.js';
 import { checkGateway } from './gateway-checks.js';
 import { addressesOverlap, canonicalAddress, isLoopbackAddress, parseEndpoint } from './ip-address.js';
 import type { RawFleet, RawPool } from './raw-fleet.js';
@@ -28,6 +29,7 @@ export function checkSemantics(raw: RawFleet, context: SemanticContext): Semanti
   checkTor(raw, context, result);
   checkPools(raw.pools, context, result);
   checkGateway(raw, context, result);
+  checkBroker(raw, context, result);
   return result;
 }
 

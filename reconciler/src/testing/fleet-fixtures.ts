@@ -30,5 +30,12 @@ export function testFleet(
   tor: Partial<TorSettings> = {},
   gateway: GatewaySpec | null = null,
 ): Fleet {
-  return { apiVersion: 'torfleet/v1', kind: 'Fleet', tor: { ...TEST_TOR, ...tor }, pools, gateway };
+  return {
+    apiVersion: 'torfleet/v1',
+    kind: 'Fleet',
+    tor: { ...TEST_TOR, ...tor },
+    pools,
+    gateway,
+    broker: { regions: {} },
+  };
 }
