@@ -80,4 +80,19 @@ export const MIGRATIONS: readonly string[] = [
     SELECT 1, (SELECT max(relays_published) FROM source_state),
            (SELECT finished_at FROM refreshes WHERE outcome <> 'failed' ORDER BY id DESC LIMIT 1);
   `,
+  // The broker's leases (broker/lease-store.ts): in the same file, so they survive a restart with the fleet's state.
+  `
+  CREATE TABLE leases (
+    id TEXT PRIMARY KEY,
+    client TEXT NOT NULL,                 -- the client's name from the tokens file
+    exchange_id TEXT NOT NULL,
+    connection_type TEXT NOT NULL,
+    region TEXT NOT NULL,                 -- as resolved (US, NON_US, DE, a pool, a cloud region name)
+    proxy_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,          -- ms since the epoch
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX leases_sticky ON leases (client, exchange_id, connection_type, region, expires_at);
+  CREATE INDEX leases_expiry ON leases (expires_at);
+  `,
 ];
