@@ -1,3 +1,4 @@
+import { readBrokerSettings, type BrokerSettings } from './broker/broker-settings.js';
 import { DURATION_EXAMPLES, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { parseListenSetting, requireTokenBeyondLoopback } from './listen-address.js';
@@ -52,6 +53,8 @@ export interface Settings {
   readonly bootstrapTimeoutMs: number;
   /** `run`: at most this many such restarts per proxy per hour; then it is left alone and reported. */
   readonly bootstrapRestartsPerHour: number;
+  /** `run`: the broker's listener, tokens and TLS; null (off) without TORFLEET_BROKER_TOKENS_FILE. */
+  readonly broker: BrokerSettings | null;
 }
 
 export const DEFAULT_ONIONOO_URL = 'https://onionoo.torproject.org';
@@ -125,6 +128,7 @@ export function readSettings(env: Env): Settings {
       get('TORFLEET_BOOTSTRAP_RESTARTS') ?? '3',
       100,
     ),
+    broker: readBrokerSettings(get),
   };
 }
 
