@@ -73,7 +73,11 @@ export class BrokerHealth {
   setFleet(proxies: readonly FleetProxy[]): void {
     this.#poolOf = new Map(proxies.map(({ proxyId, pool }) => [proxyId, pool]));
     const pools = new Map<string, string[]>();
-    for (const [proxyId, pool] of this.#poolOf) pools.set(pool, [...(pools.get(pool) ?? []), proxyId]);
+    for (const [proxyId, pool] of this.#poolOf) {
+      const members = pools.get(pool);
+      if (members) members.push(proxyId);
+      else pools.set(pool, [proxyId]);
+    }
     this.#pools = pools;
   }
 
@@ -148,7 +152,12 @@ export class BrokerHealth {
     const proxies = [...this.#poolOf]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([proxyId, pool]) => proxyView(proxyId, pool, this.#records.get(proxyId), this.settings, now));
-    const pools = [...this.#pools.keys()].sort().map((pool) => poolView(pool, proxies));
+    const pools = [...this.#pools.keys()].sort().map((pool) =>
+      poolView(
+        pool,
+        proxies.filter((proxy) => proxy.pool === pool),
+      ),
+    );
     return { version: 1, at: new Date(now).toISOString(), pools, proxies, exchanges: this.#exchanges.size };
   }
 
@@ -185,11 +194,13 @@ export class BrokerHealth {
    */
   #poolHasRoom(proxyId: string, now: number): boolean {
     const members = this.#pools.get(this.#poolOf.get(proxyId) ?? '') ?? [proxyId];
-    const out = members.filter((member) => {
-      const ejection = this.#records.get(member)?.ejection;
-      return member !== proxyId && ejection !== undefined && ejectionPhase(ejection, now) !== 'active';
-    }).length;
-    return out < Math.floor(members.length / 2);
+    const cap = Math.floor(members.length / 2);
+    let out = 0;
+    for (const member of members) {
+      const ejection = member === proxyId ? undefined : this.#records.get(member)?.ejection;
+      if (ejection && ejectionPhase(ejection, now) !== 'active' && ++out >= cap) return false;
+    }
+    return out < cap;
   }
 
   #record(proxyId: string): ProxyRecord {

@@ -33,9 +33,8 @@ export function proxyView(
   };
 }
 
-/** A pool is `degraded` while a proxy of it is held in by the half-pool cap. */
-export function poolView(pool: string, proxies: readonly ProxyHealthView[]): PoolHealthView {
-  const members = proxies.filter((proxy) => proxy.pool === pool);
+/** A pool (`members`: the views of its proxies) is `degraded` while a proxy of it is held in by the half-pool cap. */
+export function poolView(pool: string, members: readonly ProxyHealthView[]): PoolHealthView {
   const heldByCap = members.filter((proxy) => proxy.reason === 'pool_cap').length;
   return {
     pool,
