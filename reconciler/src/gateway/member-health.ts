@@ -1,13 +1,10 @@
+import { cooldownMs, type CooldownSettings } from '../health/cooldown.js';
 import type { Member } from './route-types.js';
 
-export interface EjectionSettings {
+/** The cool-down ladder (`baseCooldownMs` doubling per ejection in a row, up to `maxCooldownMs`, jittered). */
+export interface EjectionSettings extends CooldownSettings {
   /** Consecutive failures (before the tunnel was up) that eject a member. */
   readonly failuresToEject: number;
-  /** The first cool-down; each ejection in a row doubles it, up to `maxCooldownMs`. */
-  readonly baseCooldownMs: number;
-  readonly maxCooldownMs: number;
-  /** A cool-down is shortened by up to this share, at random, so ejected members do not all return at once. */
-  readonly jitterRatio: number;
   /** Members remembered at most (only failing ones are kept); the oldest is forgotten first. */
   readonly maxTracked: number;
 }
@@ -61,9 +58,7 @@ export class MemberHealth {
     const now = this.now();
     // A failure while still cooling down (tried only because of the half-route cap) does not escalate.
     if (record.failures < this.settings.failuresToEject || record.ejectedUntil > now) return null;
-    const { baseCooldownMs, maxCooldownMs, jitterRatio } = this.settings;
-    const full = Math.min(maxCooldownMs, baseCooldownMs * 2 ** record.ejections);
-    const cooldown = Math.round(full * (1 - jitterRatio * this.random()));
+    const cooldown = cooldownMs(this.settings, record.ejections, this.random());
     record.ejections++;
     record.ejectedUntil = now + cooldown;
     return cooldown;
