@@ -1,4 +1,4 @@
-import type { CooldownSettings } from '../health/cooldown.js';
+import type { CooldownSettings } from '../../health/cooldown.js';
 
 /** Every number of the broker's health model (HEALTH.md says what each one does to a proxy). */
 export interface BrokerHealthSettings {

@@ -1,4 +1,4 @@
-import { cooldownMs, type CooldownSettings } from '../health/cooldown.js';
+import { cooldownMs, type CooldownSettings } from '../../health/cooldown.js';
 
 /** The settings ejection reads (BrokerHealthSettings has them all). */
 export interface EjectionSettings {

@@ -1,4 +1,4 @@
-import { cooldownMs, type CooldownSettings } from '../health/cooldown.js';
+import { cooldownMs, type CooldownSettings } from '../../health/cooldown.js';
 import { RecentMap } from './recent-map.js';
 
 /** The settings the exchange records read (BrokerHealthSettings has them all). */
