@@ -1,3 +1,5 @@
+// first: it sizes V8's young generation before anything else allocates
+import './gateway-heap.js';
 import { parseArgs } from 'node:util';
 import { childProcessReader } from '../gateway/fleet-reader.js';
 import { followFleet } from '../gateway/follow-fleet.js';
