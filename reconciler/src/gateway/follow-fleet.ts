@@ -1,16 +1,21 @@
 import { errorMessage } from '../errors.js';
 import { FleetValidationError, formatIssue } from '../fleet/fleet-issue.js';
-import { parseFleet } from '../fleet/load-fleet.js';
-import type { FleetSource } from '../fleet-source/fleet-source.js';
 import type { Logger } from '../logger.js';
-import { gatewayInputOf, type GatewayInputs } from './gateway-inputs.js';
+import type { FleetWatch } from '../service/fleet-watch-runnable.js';
+import type { GatewayFleetReader } from './fleet-reader.js';
+import type { GatewayInputs } from './gateway-inputs.js';
 
 export interface FollowFleetOptions {
-  readonly source: FleetSource;
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads the source and parses a new revision (childProcessReader: in a child process, as `plan` reads). */
+  readonly read: GatewayFleetReader;
   readonly inputs: GatewayInputs;
-  readonly corporate: boolean;
   readonly log: Logger;
+}
+
+export interface FleetFollower {
+  load(first?: boolean): Promise<void>;
+  /** What to watch for changes of the fleet, known once a load has read the source. */
+  watch(): FleetWatch | undefined;
 }
 
 /**
@@ -18,9 +23,10 @@ export interface FollowFleetOptions {
  * input; the first load throws what is wrong (the command exits 1), later ones keep the routes already
  * served and log why. Loads run one at a time; a load asked for meanwhile runs once after.
  */
-export function followFleet(options: FollowFleetOptions): { load(first?: boolean): Promise<void> } {
-  const { source, env, inputs, corporate, log } = options;
+export function followFleet(options: FollowFleetOptions): FleetFollower {
+  const { read, inputs, log } = options;
   let revision: string | undefined;
+  let watch: FleetWatch | undefined;
   let running: Promise<void> | undefined;
   const queued = { again: false };
   const takeAgain = (): boolean => {
@@ -30,13 +36,14 @@ export function followFleet(options: FollowFleetOptions): { load(first?: boolean
   };
   const once = async (first: boolean): Promise<void> => {
     try {
-      const document = await source.read();
-      if (document.revision === revision) return;
-      const { fleet, warnings } = parseFleet(document.origin, document.text, { env, geoipFile: 'if-readable' });
+      const found = await read(revision);
+      watch = found.watch;
+      if (!found.fleet || found.revision === revision) return;
+      const { input, warnings, pools } = found.fleet;
       for (const warning of warnings) log.warn(`fleet warning: ${formatIssue(warning)}`);
-      revision = document.revision;
-      inputs.set(gatewayInputOf(fleet, null, corporate));
-      log.info('gateway routes from the fleet', { revision, pools: fleet.pools.length });
+      revision = found.revision;
+      inputs.set(input);
+      log.info('gateway routes from the fleet', { revision, pools });
     } catch (error) {
       if (first) throw error;
       const issues = error instanceof FleetValidationError ? error.issues.map(formatIssue) : [errorMessage(error)];
@@ -57,5 +64,5 @@ export function followFleet(options: FollowFleetOptions): { load(first?: boolean
     });
     return running;
   };
-  return { load };
+  return { load, watch: () => watch };
 }
