@@ -29,13 +29,24 @@ interface Run {
  * A member that answers `reply` (then closes when `close`), a front HTTP server whose handler runs leanExchange
  * over a connection to it (answering 502 itself when nothing was responded), and one client request.
  */
-async function run(reply: string, options: { close?: boolean; method?: string } = {}): Promise<Run> {
+async function run(
+  reply: string,
+  options: { close?: boolean; method?: string; trickle?: readonly string[] } = {},
+): Promise<Run> {
   let sent = '';
   const member = createServer((socket) => {
     socket.on('error', () => undefined);
     socket.once('data', (data) => {
       sent = data.toString('latin1');
       socket.write(reply, 'latin1');
+      const pieces = [...(options.trickle ?? [])];
+      const next = (): void => {
+        const piece = pieces.shift();
+        if (piece === undefined) return;
+        socket.write(piece, 'latin1');
+        setTimeout(next, 2);
+      };
+      next();
       if (options.close === true) setTimeout(() => socket.destroy(), 30);
     });
   });
@@ -138,4 +149,11 @@ test('garbage, a 100 KB header, a close before any byte: nothing responded, the 
   assert.deepEqual([big.status, big.end.error, big.end.responded], [502, 'Parse Error: Header overflow', false]);
   const silent = await run('', { close: true });
   assert.deepEqual([silent.status, silent.end.error, silent.end.responded], [502, 'socket hang up', false]);
+});
+
+test('a body that trickles in 1 KiB writes (read after a nap each time): all of it, reusable', async () => {
+  const pieces = Array.from({ length: 20 }, (_, i) => String.fromCharCode(97 + i).repeat(1024));
+  const r = await run('HTTP/1.1 200 OK\r\nContent-Length: 20480\r\n\r\n', { trickle: pieces });
+  assert.deepEqual([r.status, r.body, r.broken], [200, pieces.join(''), false]);
+  assert.deepEqual(r.end, { responded: true, error: null, reusable: true });
 });

@@ -61,6 +61,15 @@ function parseError(error: Error & { readonly reason?: unknown }): string {
   return typeof error.reason === 'string' ? `Parse Error: ${error.reason}` : error.message;
 }
 
+/**
+ * A body that arrives in reads under NAP_BELOW bytes (a full read is 64 KiB; microsocks copies 1 KiB at a time,
+ * and the lean path kept up with it: 1 KiB reads) is read again only after NAP_MS: one read then takes what
+ * gathered meanwhile, instead of one read, parse, copy and client write per KiB. At most 1 ms added per read of
+ * a body that trickles; a response whose end is in the read waits for nothing.
+ */
+const NAP_BELOW = 65536;
+const NAP_MS = 1;
+
 const idleParsers: Llhttp[] = [];
 const ignore = (): number => 0;
 
@@ -101,10 +110,15 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
     let paused = false;
     let settled = false;
     let inExecute = false;
+    let nap: NodeJS.Timeout | null = null;
 
     const drained = (): void => {
       paused = false;
-      socket.resume();
+      if (nap === null) socket.resume();
+    };
+    const wake = (): void => {
+      nap = null;
+      if (!paused) socket.resume();
     };
     const done = (): void => {
       if (settled) return;
@@ -115,7 +129,8 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
       socket.off('error', onError);
       res.off('close', clientGone);
       res.off('drain', drained);
-      if (paused) socket.resume(); // flowing again, so an idle member that talks is seen (member-slot.ts)
+      if (nap !== null) clearTimeout(nap);
+      if (paused || nap !== null) socket.resume(); // flowing again, so an idle member that talks is seen (member-slot.ts)
       release(parser);
       const reusable = complete && keepAlive && request.keepAlive && error === null && !socket.destroyed;
       if (!reusable && error === null && !complete) error = 'aborted';
@@ -192,6 +207,10 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
         else fail(parseError(ret));
       }
       settleIfDone();
+      if (!settled && responded && !paused && nap === null && data.length < NAP_BELOW) {
+        socket.pause(); // a body trickling in small reads: let it gather in the kernel for one timer tick
+        nap = setTimeout(wake, NAP_MS);
+      }
     }
     function onEnd(): void {
       parser.finish(); // a body read to the close ends here; anything else short is what node's client calls it
