@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import type { Socket } from 'node:net';
 import { endToEndHeaders } from './hop-headers.js';
+import { leanExchange, leanFits } from './member-lean.js';
 import type { MemberConnection } from './member-slot.js';
 
 export interface MemberRequest {
@@ -66,6 +67,7 @@ export function exchangeOver(
   request: MemberRequest,
 ): Promise<ExchangeEnd> {
   const { socket } = connection;
+  if (leanFits(request)) return leanExchange(socket, res, request);
   let responded = false;
   let error: string | null = null;
   let freed = false;
