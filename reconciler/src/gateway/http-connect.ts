@@ -6,6 +6,7 @@ import { recordConnectionEnd, targetText, type GatewayContext, type RoutingView 
 import { UNKNOWN_ROUTE } from './gateway-metrics.js';
 import { parseConnectTarget } from './http-target.js';
 import { authenticate, parseProxyAuthorization, PROXY_AUTHENTICATE, proxyAuthBody } from './proxy-auth.js';
+import type { Route, Target } from './route-types.js';
 import { runTunnel } from './tunnel.js';
 import { answerRaw } from './http-answers.js';
 
@@ -37,6 +38,31 @@ export async function serveConnect(
     recordConnectionEnd(context, { ...base, route: UNKNOWN_ROUTE, result: auth.result, target, message: auth.message });
     return;
   }
+  // Returned, not awaited: this frame ends here, so `req` (its headers) is not kept for the tunnel's life.
+  return tunnel(
+    context,
+    view,
+    client,
+    head,
+    { route: auth.route, session: auth.session, label: auth.label },
+    {
+      target: parsed.target,
+      text: target,
+      startedAt,
+    },
+  );
+}
+
+async function tunnel(
+  context: GatewayContext,
+  view: RoutingView,
+  client: Socket,
+  head: Buffer,
+  auth: { readonly route: Route; readonly session: string | null; readonly label: string },
+  to: { readonly target: Target; readonly text: string; readonly startedAt: number },
+): Promise<void> {
+  const base = { protocol: 'connect', member: null, bytesUp: 0, bytesDown: 0, startedAt: to.startedAt } as const;
+  const target = to.text;
   const cancel = new Cancel();
   client.once('close', () => {
     cancel.cancel();
@@ -45,7 +71,7 @@ export async function serveConnect(
     route: auth.route,
     session: auth.session,
     label: auth.label,
-    target: parsed.target,
+    target: to.target,
     purpose: 'tunnel',
     cancel,
   });
@@ -56,14 +82,14 @@ export async function serveConnect(
     return;
   }
   client.write('HTTP/1.1 200 Connection established\r\n\r\n');
-  const tunnel = await runTunnel(context, client, dial.dialed.socket, head, auth.label);
+  const ended = await runTunnel(context, client, dial.dialed.socket, head, auth.label);
   recordConnectionEnd(context, {
     ...base,
     route: auth.label,
-    result: tunnel.outcome === 'error' ? 'error' : 'ok',
+    result: ended.outcome === 'error' ? 'error' : 'ok',
     member: dial.dialed.member.id,
-    bytesUp: tunnel.bytesUp,
-    bytesDown: tunnel.bytesDown,
+    bytesUp: ended.bytesUp,
+    bytesDown: ended.bytesDown,
     target,
   });
 }

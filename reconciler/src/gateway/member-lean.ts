@@ -25,6 +25,15 @@ interface LlhttpClass {
 }
 const require = createRequire(import.meta.url);
 const { HTTPParser } = require('_http_common') as { HTTPParser: LlhttpClass };
+/**
+ * `_http_common` is node's own (undocumented) module: should a node release change its parser's shape, every
+ * request goes through node's public client instead of failing.
+ */
+const PARSER_USABLE =
+  typeof HTTPParser === 'function' &&
+  [HTTPParser.RESPONSE, HTTPParser.kOnHeaders, HTTPParser.kOnBody, HTTPParser.kLenientNone].every(
+    (value) => typeof value === 'number',
+  );
 
 /** Node's client keeps at most this many raw header entries of a response (`maxHeadersCount` 1,000 pairs). */
 const MAX_HEADER_ENTRIES = 2000;
@@ -40,7 +49,9 @@ const UNFRAMED = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
  * headers node's ClientRequest would accept as they are (anything else goes through node's client, as before).
  */
 export function leanFits(request: MemberRequest): boolean {
-  if (!request.bodiless || !UNFRAMED.has(request.method) || INVALID_PATH.test(request.path)) return false;
+  if (!PARSER_USABLE || !request.bodiless || !UNFRAMED.has(request.method) || INVALID_PATH.test(request.path)) {
+    return false;
+  }
   const { headers } = request;
   for (let i = 0; i < headers.length; i += 2) {
     if (!TOKEN.test(headers[i] ?? '') || INVALID_VALUE.test(headers[i + 1] ?? '')) return false;

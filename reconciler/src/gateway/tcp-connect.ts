@@ -15,7 +15,7 @@ export function connectTcp(host: string, port: number, cancel: Cancel, what: str
       return;
     }
     const socket = connect({ host, port, noDelay: true });
-    socket.on('error', () => undefined);
+    socket.on('error', ignoreError);
     let stopListening = (): void => undefined;
     const cleanup = (): void => {
       socket.off('connect', onConnect);
@@ -41,4 +41,12 @@ export function connectTcp(host: string, port: number, cancel: Cancel, what: str
     socket.once('error', onError);
     stopListening = cancel.onCancel(onAbort);
   });
+}
+
+/**
+ * The guard listener, outside connectTcp: a closure made there would share its scope and keep the connect's
+ * handlers (and the dial's cancel) alive for the socket's whole life.
+ */
+function ignoreError(): void {
+  // reported by whoever owns the socket at the time
 }
