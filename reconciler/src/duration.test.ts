@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
-import { FLEET_SCHEMA_PATH } from './fleet/schema-validation.js';
+import { FLEET_SCHEMA_PATH } from './fleet/fleet-schema-path.js';
 import { parseDurationSetting } from './settings.js';
 
 describe('parseDuration: the one duration grammar', () => {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { errorMessage, TorfleetError, UsageError } from '../errors.js';
+import { batchedLines } from '../log-lines.js';
 import { createLogger } from '../logger.js';
 import { readSettings } from '../settings.js';
 import type { CliContext, ExitCode } from './cli-context.js';
@@ -41,6 +42,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   gateway: async () => (await import('./gateway-command.js')).gatewayCommand,
 };
 
+/** Log lines leave once per event-loop turn; anything else written to stderr first lets them out, so order holds. */
+const logLines = batchedLines((text) => void process.stderr.write(text));
+
 async function main(argv: readonly string[]): Promise<ExitCode> {
   const [command, ...args] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -51,15 +55,17 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   if (!load) throw new UsageError(`unknown command "${command}"; run "torfleet help" for the commands`);
   const run = await load();
   const settings = readSettings(process.env);
-  const write = (text: string): void => void process.stderr.write(text);
   return run({
     args,
     env: process.env,
     settings,
     out: (text) => void process.stdout.write(text),
-    err: write,
+    err: (text) => {
+      logLines.flush();
+      process.stderr.write(text);
+    },
     log: createLogger(
-      write,
+      logLines,
       process.env.TORFLEET_LOG_LEVEL || command === 'run' || command === 'gateway' ? settings.logLevel : 'warn',
     ),
     now: () => new Date(),
@@ -68,6 +74,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
 
 /** User errors print one readable line, never a stack; unexpected errors (bugs) keep their stack. */
 function report(error: unknown): void {
+  logLines.flush();
   if (error instanceof TorfleetError) {
     process.stderr.write(`torfleet: ${errorMessage(error)}\n`);
   } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { packagePath } from '../package-root.js';
+import { FLEET_SCHEMA_PATH } from './fleet-schema-path.js';
 import { quoteText } from './display-text.js';
 import type { EnvOrigins } from './env-origin.js';
 import type { FleetIssue } from './fleet-issue.js';
 import type { LocatedDocument, PathSegment } from './yaml-document.js';
 
-export const FLEET_SCHEMA_PATH = packagePath('schemas', 'fleet.schema.json');
 
 let compiled: ValidateFunction | undefined;
 

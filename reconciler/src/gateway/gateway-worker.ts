@@ -3,6 +3,7 @@
  * messages, so reconcile work on the main thread (a node refresh parsing megabytes of JSON, SQLite writes)
  * never stalls a tunnel. Logs go straight to file descriptor 2, not through the main thread.
  */
+import { batchedLines } from '../log-lines.js';
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, errorMessage } from '../errors.js';
@@ -15,7 +16,7 @@ const port = parentPort;
 if (!port) throw new Error('gateway-worker.js runs as a worker thread of torfleet run');
 const { level } = workerData as { level: LogLevel };
 const log = createLogger(
-  (line) => writeSync(2, line),
+  batchedLines((text) => writeSync(2, text)),
   level,
   () => new Date(),
   { runnable: 'gateway' },

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { FLEET_SCHEMA_PATH } from '../fleet/schema-validation.js';
+import { FLEET_SCHEMA_PATH } from '../fleet/fleet-schema-path.js';
 
 let assigned: ReadonlySet<string> | undefined;
 
