@@ -6,7 +6,6 @@ import type { EnvOrigins } from './env-origin.js';
 import type { FleetIssue } from './fleet-issue.js';
 import type { LocatedDocument, PathSegment } from './yaml-document.js';
 
-
 let compiled: ValidateFunction | undefined;
 
 /** Compiles schemas/fleet.schema.json once; the compiled validator is pure and shared. */
