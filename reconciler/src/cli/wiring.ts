@@ -3,7 +3,8 @@ import path from 'node:path';
 import { createApiServer } from '../api/api-server.js';
 import { ConfigError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet-types.js';
-import { createFleetSource, localRepository } from '../fleet-source/create-fleet-source.js';
+import { createFleetSource } from '../fleet-source/create-fleet-source.js';
+import { fleetWatchOf } from '../fleet-source/fleet-watch-of.js';
 import type { Logger } from '../logger.js';
 import { createConsensusSource } from '../nodes/consensus-source.js';
 import type { NodeSource } from '../nodes/node-source.js';
@@ -199,12 +200,7 @@ export function runServices(context: CliContext): RunServices {
       },
     }),
     healthMonitorRunnable(health),
-    fleetWatchRunnable(
-      settings.fleetFile
-        ? { kind: 'file', file: settings.fleetFile }
-        : { kind: 'git', fetchIntervalMs: settings.fetchIntervalMs, localRepository: localRepository(settings) },
-      enqueue,
-    ),
+    fleetWatchRunnable(fleetWatchOf(settings), enqueue),
     runtimeWatchRunnable(runtime, enqueue),
     gatewayRunnable({ host: gateway, feed: gatewayInputs, startFailure: 'retried' }),
   ];

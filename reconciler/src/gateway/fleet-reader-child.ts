@@ -7,7 +7,7 @@
 import { parseFleet } from '../fleet/load-fleet.js';
 import { createFileSource } from '../fleet-source/file-source.js';
 import type { FleetSource } from '../fleet-source/fleet-source.js';
-import type { FleetWatch } from '../service/fleet-watch-runnable.js';
+import { fleetWatchOf } from '../fleet-source/fleet-watch-of.js';
 import type { Settings } from '../settings.js';
 import { toWire } from './gateway-input.js';
 import { gatewayInputOf } from './gateway-inputs.js';
@@ -16,27 +16,19 @@ import { toWireError, type ReadAnswer, type ReadRequest } from './fleet-reader.j
 if (!process.send) throw new Error('fleet-reader-child.js runs as a child process of torfleet gateway');
 
 /**
- * The source the settings name (createFleetSource's choice) and what to watch for its changes. A plain file
- * does not import create-fleet-source.js: it imports simple-git, ~30-50 ms of this child's start, which is
- * on the gateway's start path.
+ * The source the settings name (createFleetSource's choice). A plain file does not import create-fleet-source.js:
+ * it imports simple-git, ~30-50 ms of this child's start, which is on the gateway's start path.
  */
-async function sourceOf(settings: Settings): Promise<{ source: FleetSource; watch: FleetWatch }> {
-  if (settings.fleetFile) {
-    return { source: createFileSource(settings.fleetFile), watch: { kind: 'file', file: settings.fleetFile } };
-  }
-  const { createFleetSource, localRepository } = await import('../fleet-source/create-fleet-source.js');
-  const source = createFleetSource(settings);
-  const watch: FleetWatch = {
-    kind: 'git',
-    fetchIntervalMs: settings.fetchIntervalMs,
-    localRepository: localRepository(settings),
-  };
-  return { source, watch };
+async function sourceOf(settings: Settings): Promise<FleetSource> {
+  if (settings.fleetFile) return createFileSource(settings.fleetFile);
+  const { createFleetSource } = await import('../fleet-source/create-fleet-source.js');
+  return createFleetSource(settings);
 }
 
 async function answer({ settings, corporate, lastRevision }: ReadRequest): Promise<ReadAnswer> {
   try {
-    const { source, watch } = await sourceOf(settings);
+    const source = await sourceOf(settings);
+    const watch = fleetWatchOf(settings);
     const document = await source.read();
     if (document.revision === lastRevision) return { ok: true, revision: document.revision, watch };
     const { fleet, warnings } = parseFleet(document.origin, document.text, {
