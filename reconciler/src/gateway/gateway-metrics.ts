@@ -198,10 +198,7 @@ export function createGatewayMetrics(): GatewayMetrics {
       activeSeries(route).value -= 1;
     },
     bytes(route, direction, count) {
-      if (count <= 0) return;
-      const of = routes.get(route);
-      const series = (of && (direction === 'up' ? of.up : of.down)) ?? bytesSeries(route, direction);
-      series.value += count;
+      if (count > 0) bytesSeries(route, direction).value += count;
     },
     connectDuration(route, seconds) {
       if (!Number.isFinite(seconds)) throw new TypeError(`Value is not a valid number: ${seconds}`);
