@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { quoteText } from '../fleet/display-text.js';
 import { tokenDigest } from '../token-digest.js';
 
 /**
@@ -38,7 +39,7 @@ export function parseClientTokens(origin: string, text: string): TokensParse {
       return;
     }
     if (!NAME.test(name)) {
-      errors.push(`${at}: client name "${shown(name)}": use letters, digits, ".", "_" and "-" (at most 64)`);
+      errors.push(`${at}: client name ${quoteText(name, 40)}: use letters, digits, ".", "_" and "-" (at most 64)`);
       return;
     }
     if (!HEX_DIGEST.test(digest)) {
@@ -75,10 +76,4 @@ export function parseClientTokens(origin: string, text: string): TokensParse {
       },
     },
   };
-}
-
-/** A name as it may be shown in an error: printable, at most 40 characters. */
-function shown(name: string): string {
-  const printable = name.replace(/[^\x20-\x7e]/g, '?');
-  return printable.length > 40 ? `${printable.slice(0, 40)}…` : printable;
 }

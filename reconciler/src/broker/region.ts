@@ -1,4 +1,5 @@
 import type { GeoSelector } from '../fleet/fleet-types.js';
+import { quoteText } from '../fleet/display-text.js';
 import { assignedCountry } from '../nodes/country-codes.js';
 
 /** What a lease's `region` asks for: proxies whose exits are in a geo, or the proxies of one pool. */
@@ -16,6 +17,7 @@ export interface RegionNames {
   readonly regions: Readonly<Record<string, string>>;
 }
 
+/** Longest piece of a client's region text quoted back in a refusal. */
 const MAX_REGION_LENGTH = 64;
 
 /**
@@ -31,7 +33,7 @@ export function resolveRegion(text: string, names: RegionNames): RegionResolutio
   return {
     ok: false,
     message:
-      `region "${shown(text)}" is not known: use US, NON_US, a country code such as DE, a pool ` +
+      `region ${quoteText(text, MAX_REGION_LENGTH)} is not known: use US, NON_US, a country code such as DE, a pool ` +
       `(${names.pools.join(', ') || 'none'})${regionNames.length > 0 ? ` or a region (${regionNames.join(', ')})` : ''}`,
   };
 }
@@ -56,10 +58,4 @@ function cloudRegion(text: string, names: RegionNames): RegionChoice | null {
 function country(text: string): RegionChoice | null {
   const code = text.length === 2 ? assignedCountry(text.toUpperCase()) : null;
   return code ? { kind: 'geo', geo: [code], label: code } : null;
-}
-
-/** A client's text as it may appear in an answer: printable ASCII, bounded. */
-function shown(text: string): string {
-  const printable = text.replace(/[^\x20-\x7e]/g, '?');
-  return printable.length > MAX_REGION_LENGTH ? `${printable.slice(0, MAX_REGION_LENGTH)}…` : printable;
 }
