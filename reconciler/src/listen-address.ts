@@ -32,8 +32,21 @@ export function requireTokenBeyondLoopback(
   token: string | null,
   howSent = '"Authorization: Bearer <token>"',
 ): void {
-  if (token !== null || isLoopbackAddress(listen.host)) return;
+  requireBeyondLoopback(listenName, listen, token !== null, `set ${tokenName} (clients send ${howSent})`);
+}
+
+/**
+ * The one rule for every listener that may not answer the network unprotected: refuses `listen` (setting
+ * `listenName`) off the loopback network unless `protectedBeyond` (a token, TLS); `remedy` says what to set.
+ */
+export function requireBeyondLoopback(
+  listenName: string,
+  listen: ListenAddress,
+  protectedBeyond: boolean,
+  remedy: string,
+): void {
+  if (protectedBeyond || isLoopbackAddress(listen.host)) return;
   throw new ConfigError(
-    `${listenName} is ${hostPort(listen.host, listen.port)}, beyond loopback: set ${tokenName} (clients send ${howSent}) or listen on 127.0.0.1`,
+    `${listenName} is ${hostPort(listen.host, listen.port)}, beyond loopback: ${remedy} or listen on 127.0.0.1`,
   );
 }

@@ -1,6 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { isLoopbackAddress } from '../fleet/ip-address.js';
-import { hostPort, parseListenSetting, type ListenAddress } from '../listen-address.js';
+import { parseListenSetting, requireBeyondLoopback, type ListenAddress } from '../listen-address.js';
 
 /** The broker's settings (`torfleet run`); the broker is off (null) until TORFLEET_BROKER_TOKENS_FILE is set. */
 export interface BrokerSettings {
@@ -37,10 +36,11 @@ export function readBrokerSettings(get: (name: string) => string | undefined): B
     return null;
   }
   const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null;
-  if (tls === null && !isLoopbackAddress(listen.host)) {
-    throw new ConfigError(
-      `TORFLEET_BROKER_LISTEN is ${hostPort(listen.host, listen.port)}, beyond loopback: set TORFLEET_BROKER_TLS_CERT and TORFLEET_BROKER_TLS_KEY (tokens must not cross a network in clear) or listen on 127.0.0.1`,
-    );
-  }
+  requireBeyondLoopback(
+    'TORFLEET_BROKER_LISTEN',
+    listen,
+    tls !== null,
+    'set TORFLEET_BROKER_TLS_CERT and TORFLEET_BROKER_TLS_KEY (tokens must not cross a network in clear)',
+  );
   return { listen, tokensFile, tls };
 }
