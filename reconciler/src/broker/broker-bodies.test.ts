@@ -82,7 +82,7 @@ describe('feedback bodies', () => {
           success: false,
           latencyMs: 12.5,
           statusCode: 403,
-          errorDetails: 'via socks5h://127.0.0.1:19050 and http://10.0.0.1:3128/ refused',
+          errorDetails: 'via socks5h://[redacted]@127.0.0.1:19050 and http://[redacted]@10.0.0.1:3128/ refused',
           timestamp: Date.parse('2026-12-02T10:00:00Z'),
           clientId: null,
         },

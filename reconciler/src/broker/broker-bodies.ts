@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { redactUrl } from '../gateway/redact.js';
 import { packagePath } from '../package-root.js';
 
 /** A request body the broker refuses: the field (a dotted path, `[2].event` in a batch) and what to send instead. */
@@ -32,7 +33,7 @@ export interface FeedbackEvent {
   readonly success: boolean | null;
   readonly latencyMs: number | null;
   readonly statusCode: number | null;
-  /** With any `scheme://user:pass@` credentials cut out. */
+  /** With any `scheme://user:pass@` credentials hidden (`scheme://[redacted]@`, as the gateway's redaction). */
   readonly errorDetails: string | null;
   /** ms since the epoch, or null when the client sent none. */
   readonly timestamp: number | null;
@@ -144,7 +145,7 @@ function feedbackEvent(
       success: typeof value.success === 'boolean' ? value.success : null,
       latencyMs: number('latency_ms'),
       statusCode: number('status_code'),
-      errorDetails: details === null ? null : details.replace(/(\w+:\/\/)[^/@\s]*@/g, '$1'),
+      errorDetails: details === null ? null : redactUrl(details),
       timestamp,
       clientId: text('client_id'),
     },
