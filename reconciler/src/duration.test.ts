@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { FLEET_SCHEMA_PATH } from './fleet/fleet-schema-path.js';
-import { parseDurationSetting } from './settings.js';
+import { parseDurationSetting } from './setting-values.js';
 
 describe('parseDuration: the one duration grammar', () => {
   const CASES: readonly [string, number | undefined][] = [

@@ -1,5 +1,5 @@
 import { readBrokerSettings, type BrokerSettings } from './broker/broker-settings.js';
-import { DURATION_EXAMPLES, parseDuration } from './duration.js';
+import { parseCountSetting, parseDurationSetting, parseShareSetting } from './setting-values.js';
 import { ConfigError } from './errors.js';
 import { parseListenSetting, requireTokenBeyondLoopback } from './listen-address.js';
 import { isLogLevel, type LogLevel } from './logger.js';
@@ -130,28 +130,4 @@ export function readSettings(env: Env): Settings {
     ),
     broker: readBrokerSettings(get),
   };
-}
-
-/** `90s`, `15m`, `3h`, `2d` → milliseconds (the grammar of `duration.ts`); a ConfigError naming the setting. */
-export function parseDurationSetting(name: string, text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new ConfigError(`${name} is "${text}"; use ${DURATION_EXAMPLES}`);
-  return ms;
-}
-
-/** A whole number from 0 to `max`. */
-export function parseCountSetting(name: string, text: string, max: number): number {
-  const value = /^[0-9]{1,6}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(value <= max)) throw new ConfigError(`${name} is "${text}"; use a whole number from 0 to ${max}`);
-  return value;
-}
-
-/** `0.5` or `50%` → 0.5; from 0 (refuse any drop) to 1 (never refuse a drop). */
-export function parseShareSetting(name: string, text: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(%?)$/.exec(text);
-  const value = match ? Number(match[1]) / (match[2] === '%' ? 100 : 1) : Number.NaN;
-  if (!(value >= 0 && value <= 1)) {
-    throw new ConfigError(`${name} is "${text}"; use a share from 0 to 1 such as 0.5, or a percentage such as 50%`);
-  }
-  return value;
 }

@@ -64,7 +64,7 @@ export function parserErrorOf(code: string | undefined): ParserError {
 export function writeRawError(
   socket: Duplex,
   status: number,
-  body: { code: string; message: string },
+  body: { code: string; message: string; field?: string | null },
   headers: Readonly<Record<string, string>> = {},
 ): boolean {
   const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;

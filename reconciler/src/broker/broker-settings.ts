@@ -1,5 +1,9 @@
 import { ConfigError } from '../errors.js';
+import { isIP } from 'node:net';
 import { parseListenSetting, requireBeyondLoopback, type ListenAddress } from '../listen-address.js';
+import type { RateLimit } from '../rate-limit/token-bucket.js';
+import { parseCountSetting, parseDurationSetting } from '../setting-values.js';
+import { FALLBACK_POLICIES, type FallbackPolicy } from './lease-answer.js';
 
 /** The broker's settings (`torfleet run`); the broker is off (null) until TORFLEET_BROKER_TOKENS_FILE is set. */
 export interface BrokerSettings {
@@ -9,6 +13,14 @@ export interface BrokerSettings {
   readonly tokensFile: string;
   /** TORFLEET_BROKER_TLS_CERT and TORFLEET_BROKER_TLS_KEY (PEM files), both or neither; required beyond loopback. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** TORFLEET_BROKER_LEASE_TTL (default 5m): how long a lease lives, and so how long a request stays sticky. */
+  readonly leaseTtlSeconds: number;
+  /** TORFLEET_BROKER_FALLBACK (default fail): what a client should do when its region has nothing healthy. */
+  readonly fallback: FallbackPolicy;
+  /** TORFLEET_BROKER_RATE / TORFLEET_BROKER_BURST (default 50 per second, bursts of 100), per client. */
+  readonly rate: RateLimit;
+  /** TORFLEET_BROKER_PROXY_HOST (default 127.0.0.1): the address clients reach a proxy bound to every address at. */
+  readonly proxyHost: string;
 }
 
 export const DEFAULT_BROKER_LISTEN = '127.0.0.1:8090';
@@ -42,5 +54,34 @@ export function readBrokerSettings(get: (name: string) => string | undefined): B
     tls !== null,
     'set TORFLEET_BROKER_TLS_CERT and TORFLEET_BROKER_TLS_KEY (tokens must not cross a network in clear)',
   );
-  return { listen, tokensFile, tls };
+  const fallback = get('TORFLEET_BROKER_FALLBACK') ?? 'fail';
+  if (!(FALLBACK_POLICIES as readonly string[]).includes(fallback)) {
+    throw new ConfigError(`TORFLEET_BROKER_FALLBACK is "${fallback}"; use ${FALLBACK_POLICIES.join(', ')}`);
+  }
+  const proxyHost = get('TORFLEET_BROKER_PROXY_HOST') ?? '127.0.0.1';
+  if (isIP(proxyHost) === 0) {
+    throw new ConfigError(
+      `TORFLEET_BROKER_PROXY_HOST is "${proxyHost}"; use the IP address clients reach the proxies at, such as 10.0.0.5`,
+    );
+  }
+  const perSecond = parseCountSetting('TORFLEET_BROKER_RATE', get('TORFLEET_BROKER_RATE') ?? '50', 100_000);
+  const burst = parseCountSetting(
+    'TORFLEET_BROKER_BURST',
+    get('TORFLEET_BROKER_BURST') ?? String(2 * perSecond),
+    200_000,
+  );
+  if (perSecond < 1 || burst < 1) {
+    throw new ConfigError(
+      'TORFLEET_BROKER_RATE and TORFLEET_BROKER_BURST must be at least 1 (requests per second, and at once)',
+    );
+  }
+  return {
+    listen,
+    tokensFile,
+    tls,
+    leaseTtlSeconds: parseDurationSetting('TORFLEET_BROKER_LEASE_TTL', get('TORFLEET_BROKER_LEASE_TTL') ?? '5m') / 1000,
+    fallback: fallback as FallbackPolicy,
+    rate: { perSecond, burst },
+    proxyHost,
+  };
 }

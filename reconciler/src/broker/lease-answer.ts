@@ -3,7 +3,8 @@ import { hostPort } from '../listen-address.js';
 import type { ChoiceRule } from './health/proxy-choice.js';
 
 /** What applies when no proxy is there for a request (`proxy_url: null`): the contract's three policies. */
-export type FallbackPolicy = 'direct_connection' | 'embedded' | 'fail';
+export const FALLBACK_POLICIES = ['direct_connection', 'embedded', 'fail'] as const;
+export type FallbackPolicy = (typeof FALLBACK_POLICIES)[number];
 
 /** The answer of `POST /api/v1/proxy/request`, in the contract's shape. */
 export interface LeaseAnswer {

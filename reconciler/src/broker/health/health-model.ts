@@ -147,6 +147,11 @@ export class BrokerHealth {
     return exchangeId === null || !this.#exchanges.blocked(exchangeId, proxyId, now);
   }
 
+  /** A proxy's health score now (3 decimals), as `choose` and the snapshot see it. */
+  scoreOf(proxyId: string): number {
+    return round3(this.#score(this.#records.get(proxyId), this.now()));
+  }
+
   snapshot(): HealthSnapshot {
     const now = this.now();
     const proxies = [...this.#poolOf]
