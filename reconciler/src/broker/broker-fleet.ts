@@ -1,4 +1,4 @@
-import type { GeoSelector } from '../fleet/fleet-types.js';
+import type { GeoSelector, PoolMode } from '../fleet/fleet-types.js';
 import { proxyMatchesGeo } from '../fleet/geo-match.js';
 import type { Plan } from '../plan/plan-types.js';
 import type { RegionChoice } from './region.js';
@@ -15,6 +15,9 @@ export interface BrokerProxy {
   /** The address clients dial: the proxy's bind address, or `proxyHost` when it binds every address. */
   readonly host: string;
   readonly port: number;
+  readonly mode: PoolMode;
+  /** The exits it is pinned to (none for a rotating proxy). */
+  readonly exitFingerprints: readonly string[];
 }
 
 /** What the broker leases from: the fleet's proxies, and the pool and cloud region names a request may use. */
@@ -47,6 +50,8 @@ export function brokerFleetOf(
       exitCountries: spec.exits.countries,
       host: EVERY_ADDRESS.has(spec.bind) ? proxyHost : spec.bind,
       port: spec.port,
+      mode: spec.mode,
+      exitFingerprints: spec.exits.fingerprints,
     });
   }
   proxies.sort((a, b) => (a.proxyId < b.proxyId ? -1 : a.proxyId > b.proxyId ? 1 : 0));

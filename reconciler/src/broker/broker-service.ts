@@ -3,6 +3,7 @@ import { hostPort } from '../listen-address.js';
 import type { FeedbackEvent, ProxyRequestBody } from './broker-bodies.js';
 import { regionCandidates, type BrokerFleet, type BrokerProxy } from './broker-fleet.js';
 import type { BrokerMetrics } from './broker-metrics.js';
+import type { ExitRepin } from './exit-repin.js';
 import type { BrokerHealth } from './health/health-model.js';
 import { leaseAnswer, newLeaseId, noProxyAnswer, type FallbackPolicy, type LeaseAnswer } from './lease-answer.js';
 import type { LeaseStore } from './lease-store.js';
@@ -16,6 +17,9 @@ export interface BrokerServiceOptions {
   readonly leaseTtlSeconds: number;
   readonly fallback: FallbackPolicy;
   readonly log: Logger;
+  /** Re-pins strict proxies whose exits keep failing clients; `onRepin` asks the reconciler for a pass. */
+  readonly repin?: ExitRepin;
+  readonly onRepin?: (proxyId: string) => void;
 }
 
 export type LeaseOutcome =
@@ -138,6 +142,7 @@ export class BrokerService {
               latencyMs: event.latencyMs,
             });
       if (judged === 'unknown_proxy') unmatched++;
+      if (judged === 'proxy_fault' && proxyId !== null) this.#considerRepin(proxyId);
       metrics.observeFeedback(judged);
     }
     return { accepted: events.length, unmatched };
@@ -185,6 +190,18 @@ export class BrokerService {
   /** Forgets leases that ended more than LEASE_MEMORY_MS ago; returns how many. */
   prune(): number {
     return this.options.leases.prune(this.options.now() - LEASE_MEMORY_MS);
+  }
+
+  #considerRepin(proxyId: string): void {
+    const { repin, health, log } = this.options;
+    const proxy = this.#byId.get(proxyId);
+    if (!repin || !proxy || !repin.consider(proxy, health.ejectionsOf(proxyId))) return;
+    log.warn('broker: clients keep failing through this strict proxy; its exit is avoided, so it is re-pinned', {
+      proxy: proxyId,
+      exits: proxy.exitFingerprints,
+      ejections: health.ejectionsOf(proxyId),
+    });
+    this.options.onRepin?.(proxyId);
   }
 
   #offered(proxyId: string): boolean {

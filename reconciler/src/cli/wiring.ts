@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createApiServer } from '../api/api-server.js';
+import { brokerFleetOf } from '../broker/broker-fleet.js';
+import { createBrokerParts } from '../broker/broker-parts.js';
 import { ConfigError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet-types.js';
 import { createFleetSource } from '../fleet-source/create-fleet-source.js';
 import { fleetWatchOf } from '../fleet-source/fleet-watch-of.js';
 import type { Logger } from '../logger.js';
 import { createConsensusSource } from '../nodes/consensus-source.js';
+import { openNodeDatabase } from '../nodes/node-db-file.js';
 import type { NodeSource } from '../nodes/node-source.js';
 import { NodeStore } from '../nodes/node-store.js';
 import { createOnionooSource } from '../nodes/onionoo-source.js';
@@ -30,6 +33,7 @@ import { egressProbeRunnable } from '../service/egress-probe-runnable.js';
 import { fleetWatchRunnable } from '../service/fleet-watch-runnable.js';
 import { gatewayRunnable } from '../service/gateway-runnable.js';
 import { healthMonitorRunnable } from '../service/health-monitor-runnable.js';
+import { brokerRunnable } from '../service/broker-runnable.js';
 import { nodeRefreshRunnable } from '../service/node-refresh-runnable.js';
 import { ticker, type Runnable } from '../service/runnable.js';
 import { runtimeWatchRunnable } from '../service/runtime-watch-runnable.js';
@@ -97,7 +101,28 @@ export function runServices(context: CliContext): RunServices {
     diagnose: (spec) => diagnoseTor(runtime.hostDataDirectory(spec.name)),
     now: context.now,
   });
-  const deps: PassDependencies = { ...base, avoidedExits: () => prober.quarantined() };
+  // The broker (TORFLEET_BROKER_TOKENS_FILE): leases in the same database file, over a connection of its own.
+  const broker = settings.broker && {
+    settings: settings.broker,
+    db: openNodeDatabase(settings.db, () => new Date(context.now()), log).db,
+  };
+  const brokerParts =
+    broker &&
+    createBrokerParts({
+      db: broker.db,
+      leaseTtlSeconds: broker.settings.leaseTtlSeconds,
+      fallback: broker.settings.fallback,
+      log,
+      now: () => context.now().getTime(),
+      onRepin: (proxy) => {
+        enqueue(`broker: clients keep failing through ${proxy}; re-pinning it`);
+      },
+    });
+  const avoidedExits = (): ReadonlySet<string> => {
+    const quarantined = prober.quarantined();
+    return brokerParts ? new Set([...quarantined, ...brokerParts.repin.avoided()]) : quarantined;
+  };
+  const deps: PassDependencies = { ...base, avoidedExits };
   const networkEnabled = (): boolean => fleet?.tor.disableNetwork === false;
   // Health of every running proxy through its ControlSocket; stuck bootstraps restarted (network enabled only).
   const health = new HealthMonitor({
@@ -135,7 +160,7 @@ export function runServices(context: CliContext): RunServices {
       ignoredObjects: () => runtime.ignored().length,
       liveness: () => controller.liveness(),
       runnables: () => supervisor.view(),
-      extraMetrics: () => gateway.metricsText(),
+      extraMetrics: async () => (await gateway.metricsText()) + ((await brokerParts?.metrics.registry.metrics()) ?? ''),
     },
     token: settings.apiToken ?? undefined,
     log,
@@ -145,6 +170,10 @@ export function runServices(context: CliContext): RunServices {
       const done = await reconcilePass(deps, onRevision, signal);
       fleet = done.fleet;
       gatewayInputs.set(fleet.gateway ? gatewayInputOf(fleet, done.plan, true) : null);
+      if (broker && brokerParts) {
+        const pools = fleet.pools.map((pool) => pool.name);
+        brokerParts.service.setFleet(brokerFleetOf(done.plan, pools, fleet.broker.regions, broker.settings.proxyHost));
+      }
       unusable.refresh(true);
       return done;
     },
@@ -166,11 +195,24 @@ export function runServices(context: CliContext): RunServices {
     running: async () => (await runtime.list()).filter((proxy) => proxy.state === 'running').map((proxy) => proxy.name),
     wanted: () => (controller.lastPlan()?.changes ?? []).flatMap((change) => (change.after ? [change.after.name] : [])),
     failing: (proxy) => prober.check(proxy)?.healthy === false,
-    publish: (proxies) => (gatewayInputs.current() ? gateway.setUnusable(proxies) : Promise.resolve()),
+    publish: (proxies) => {
+      brokerParts?.service.setUnusable(new Set(proxies));
+      return gatewayInputs.current() ? gateway.setUnusable(proxies) : Promise.resolve();
+    },
     log,
   });
   const runnables: Runnable[] = [
     apiRunnable(api.server, settings.listen),
+    ...(broker && brokerParts
+      ? [
+          brokerRunnable({
+            settings: broker.settings,
+            service: brokerParts.service,
+            metrics: brokerParts.metrics,
+            now: () => context.now().getTime(),
+          }),
+        ]
+      : []),
     nodeRefreshRunnable({
       source: nodeSource,
       store,
@@ -191,8 +233,9 @@ export function runServices(context: CliContext): RunServices {
       runtime,
       lastPlan: () => controller.lastPlan(),
       fleet: () => fleet,
-      onResult: (result) => {
-        api.metrics.observeEgress(result);
+      onResult: (proxy, check) => {
+        api.metrics.observeEgress(check.result);
+        brokerParts?.service.egressCheck(proxy, check.result === 'ok', null);
         unusable.refresh(false);
       },
       onQuarantineChanged: () => {
@@ -215,6 +258,7 @@ export function runServices(context: CliContext): RunServices {
     },
     close: () => {
       store.close();
+      broker?.db.close();
     },
   };
 }

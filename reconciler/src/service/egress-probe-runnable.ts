@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import type { Fleet } from '../fleet/fleet-types.js';
 import type { Plan } from '../plan/plan-types.js';
 import { describeBootstrap } from '../probe/egress-diagnosis.js';
-import type { EgressProber } from '../probe/egress-probe.js';
+import type { EgressCheck, EgressProber } from '../probe/egress-probe.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
 import { untilAborted, type Runnable } from './runnable.js';
 
@@ -11,8 +11,8 @@ export interface EgressProbeOptions {
   readonly runtime: ProxyRuntime;
   readonly lastPlan: () => Plan | null;
   readonly fleet: () => Fleet | undefined;
-  /** Each check's result (metrics). */
-  readonly onResult: (result: string) => void;
+  /** Each check of a proxy (metrics, the broker's health). */
+  readonly onResult: (proxy: string, check: EgressCheck) => void;
   /** An exit was quarantined or released: the plan may move proxies. */
   readonly onQuarantineChanged: () => void;
 }
@@ -37,7 +37,7 @@ export function egressProbeRunnable(options: EgressProbeOptions): Runnable {
           const specs = plan.changes.flatMap((c) => (c.after && running.has(c.proxy) ? [c.after] : []));
           const { checked, quarantineChanged } = await prober.probe(specs);
           for (const { proxy, check } of checked) {
-            options.onResult(check.result);
+            options.onResult(proxy, check);
             if (check.result !== 'ok')
               log.warn('egress check', {
                 proxy,

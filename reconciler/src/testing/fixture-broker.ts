@@ -77,6 +77,8 @@ function main(argv: readonly string[]): void {
       exitCountries: proxy.countries,
       host: proxy.host,
       port: proxy.port,
+      mode: 'strict' as const,
+      exitFingerprints: [],
     })),
     pools: [...new Set(fixture.proxies.map((proxy) => proxy.pool))],
     regions: fixture.regions ?? {},

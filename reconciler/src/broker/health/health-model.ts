@@ -147,6 +147,11 @@ export class BrokerHealth {
     return exchangeId === null || !this.#exchanges.blocked(exchangeId, proxyId, now);
   }
 
+  /** Ejections in a row of a proxy (0: never ejected, or forgiven since): how persistent its faults are. */
+  ejectionsOf(proxyId: string): number {
+    return this.#records.get(proxyId)?.ejection.ejections ?? 0;
+  }
+
   /** A proxy's health score now (3 decimals), as `choose` and the snapshot see it. */
   scoreOf(proxyId: string): number {
     return round3(this.#score(this.#records.get(proxyId), this.now()));
