@@ -1,5 +1,5 @@
 import type { GeoSelector, PoolMode } from '../fleet/fleet-types.js';
-import { proxyMatchesGeo } from '../fleet/geo-match.js';
+import { proxyServesGeo } from '../fleet/geo-match.js';
 import type { Plan } from '../plan/plan-types.js';
 import type { RegionChoice } from './region.js';
 
@@ -8,8 +8,9 @@ export interface BrokerProxy {
   /** The proxy's name (`POOL-i`): the `proxy_id` of answers and feedback. */
   readonly proxyId: string;
   readonly pool: string;
-  /** Its pool's geo. */
+  /** Its pool's geo and exclude list. */
   readonly geo: GeoSelector;
+  readonly exclude: readonly string[];
   /** The countries of its pinned exits, or those a rotating proxy may use (geo-match.ts). */
   readonly exitCountries: readonly string[];
   /** The address clients dial: the proxy's bind address, or `proxyHost` when it binds every address. */
@@ -47,6 +48,7 @@ export function brokerFleetOf(
       proxyId: spec.name,
       pool: spec.pool,
       geo: spec.geo,
+      exclude: spec.exclude,
       exitCountries: spec.exits.countries,
       host: EVERY_ADDRESS.has(spec.bind) ? proxyHost : spec.bind,
       port: spec.port,
@@ -58,8 +60,8 @@ export function brokerFleetOf(
   return { proxies, pools, regions };
 }
 
-/** The proxies a resolved region may lease: its pool's, or those whose exits are in its geo (the `?geo=` rule). */
+/** The proxies a resolved region may lease: its pool's, or those whose every possible exit is in its geo (geo-match.ts). */
 export function regionCandidates(region: RegionChoice, proxies: readonly BrokerProxy[]): BrokerProxy[] {
   if (region.kind === 'pool') return proxies.filter((proxy) => proxy.pool === region.pool);
-  return proxies.filter((proxy) => proxyMatchesGeo(proxy, region.geo));
+  return proxies.filter((proxy) => proxyServesGeo(proxy, proxy.exitCountries, region.geo));
 }

@@ -20,6 +20,7 @@ const proxy = (proxyId: string, pool: string, port: number, over: Partial<Broker
   proxyId,
   pool,
   geo: 'US',
+  exclude: [],
   exitCountries: ['US'],
   host: '127.0.0.1',
   port,
@@ -237,6 +238,17 @@ describe('broker service', () => {
     assert.deepEqual(h.repins, ['us-0'], 'flap suppression: once per 30 min');
     h.clock.now += 30 * 60_000;
     assert.deepEqual([...h.repin.avoided()], [], 'the exit is avoided for 30 min');
+    h.close();
+  });
+
+  test('a region leases only proxies whose every possible exit is in it; a pool name leases its own', () => {
+    const mixed = proxy('both-0', 'both', 19080, { geo: ['US', 'DE'], exitCountries: ['US', 'DE'], mode: 'rotating' });
+    const h = harness(':memory:', { ...FLEET, proxies: [...FLEET.proxies, mixed], pools: [...FLEET.pools, 'both'] });
+    for (let i = 0; i < 30; i++) {
+      assert.notEqual(h.lease(`us-${i}`).metadata.proxy_id, 'both-0', 'US: may exit in DE');
+      assert.equal(h.lease(`de-${i}`, { region: 'DE' }).metadata.proxy_id, 'de-0', 'DE: may exit in the US');
+    }
+    assert.equal(h.lease('pool', { region: 'both' }).metadata.proxy_id, 'both-0');
     h.close();
   });
 

@@ -76,7 +76,7 @@ export function rotatingExitCountries(
 }
 
 /**
- * The gateway's geo routes in the rule's terms: a proxy serves `geo` only when EVERY country it may exit in is
+ * The gateway's geo routes and the broker's regions in the rule's terms: a proxy serves `geo` only when EVERY country it may exit in is
  * in `geo`, so a client that asks for geo-de never leaves in NL. The countries it may exit in are those of its
  * pinned exits when known (`exitCountries`, non-empty), else its pool's: a country list minus exclude, [US]
  * for a US pool, and "any country but US" for a NON_US pool (which therefore serves geo-non_us only). An

@@ -74,6 +74,7 @@ function main(argv: readonly string[]): void {
       proxyId: proxy.proxy_id,
       pool: proxy.pool,
       geo: proxy.geo,
+      exclude: [],
       exitCountries: proxy.countries,
       host: proxy.host,
       port: proxy.port,
