@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -12,9 +14,10 @@ import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/p
 import { waitFor } from '../wait-for.js';
 
 /**
- * The gateway inside `torfleet run`, end to end on the private Tor network: through one port, each pool's
- * traffic leaves by its pinned exit (HTTP absolute-URI, CONNECT and SOCKS5 alike), a session keeps its exit,
- * and a killed proxy container is skipped without a failed request.
+ * The gateway and the broker inside `torfleet run`, end to end on the private Tor network: through one port, each
+ * pool's traffic leaves by its pinned exit (HTTP absolute-URI, CONNECT and SOCKS5 alike), a session keeps its exit,
+ * a broker lease's proxy_url leaves by the leased proxy's exit, two leases on one rotating proxy get circuits of
+ * their own, and a killed proxy container is skipped without a failed request.
  */
 const run = promisify(execFile);
 const docker = new Docker();
@@ -23,9 +26,12 @@ const BASE = 30500; // this file's own port block: 30500-30599
 const API = `127.0.0.1:${String(BASE + 20)}`;
 const GATEWAY = `127.0.0.1:${String(BASE + 40)}`; // the network takes BASE+0..BASE+30
 const TOKEN = 'gw-e2e-token-3f9a1c';
+const BROKER = `http://127.0.0.1:${String(BASE + 41)}`;
+const BROKER_TOKEN = 'brk-e2e-token-8d20c4';
 const dir = tempDir('gateway-e2e');
 const work = path.join(dir, 'work');
 const bare = path.join(dir, 'fleet.git');
+const tokensFile = path.join(dir, 'broker-tokens');
 let network: PrivateTorNetwork;
 let service: ChildProcess | undefined;
 let logs = '';
@@ -70,6 +76,31 @@ async function egress(how: 'http' | 'connect' | 'socks5', user: string): Promise
   return (JSON.parse(stdout) as { IP: string }).IP;
 }
 
+const leaseFor = async (
+  region: string,
+  exchange: string,
+): Promise<{ status: number; body: Record<string, unknown> }> => {
+  const response = await fetch(`${BROKER}/api/v1/proxy/request`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${BROKER_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ exchange_id: exchange, connection_type: 'rest', region }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+/** `GETINFO circuit-status` of a proxy's tor, through the ControlSocket in its data directory. */
+async function circuitStatus(dataDir: string): Promise<string[]> {
+  const cookie = readFileSync(path.join(dataDir, 'control_auth_cookie')).toString('hex');
+  const socket = connect(path.join(dataDir, 'control'));
+  socket.end(`AUTHENTICATE ${cookie}\r\nGETINFO circuit-status\r\nQUIT\r\n`);
+  let text = '';
+  for await (const chunk of socket) text += String(chunk);
+  return text
+    .split('\r\n')
+    .filter((line) => /^\d+ BUILT /.test(line) || /^250[+-]circuit-status=\d+ BUILT/.test(line))
+    .map((line) => line.replace(/^250[+-]circuit-status=/, ''));
+}
+
 const settled = async (how: 'http' | 'connect' | 'socks5', user: string): Promise<string> =>
   waitFor(`traffic through ${user} (${how})`, () => egress(how, user).catch(() => undefined), 90_000);
 
@@ -81,6 +112,7 @@ describe('the gateway on a private Tor network', { concurrency: false, timeout: 
     execFileSync('git', ['clone', '-q', bare, work], { stdio: 'ignore' });
     mkdirSync(path.join(work, 'fleet'));
     commitFleet();
+    writeFileSync(tokensFile, `e2e ${createHash('sha256').update(BROKER_TOKEN).digest('hex')}\n`);
     service = spawn(process.execPath, [TORFLEET_BIN, 'run'], {
       env: cleanEnv({
         TORFLEET_INSTANCE: ID,
@@ -94,6 +126,8 @@ describe('the gateway on a private Tor network', { concurrency: false, timeout: 
         TORFLEET_PROBE_URL: network.echoUrl,
         TORFLEET_PROBE_INTERVAL: '2s',
         GATEWAY_TOKEN: TOKEN,
+        TORFLEET_BROKER_LISTEN: `127.0.0.1:${String(BASE + 41)}`,
+        TORFLEET_BROKER_TOKENS_FILE: tokensFile,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -110,6 +144,7 @@ describe('the gateway on a private Tor network', { concurrency: false, timeout: 
     await removeTestContainers(docker, ID);
     await network.stop();
     assert.ok(!logs.includes(TOKEN), 'the gateway token appeared in the service output');
+    assert.ok(!logs.includes(BROKER_TOKEN), 'the broker token appeared in the service output');
   });
 
   test('each pool leaves by its pinned exit, by HTTP, CONNECT and SOCKS5 on the one port', async () => {
@@ -158,6 +193,41 @@ describe('the gateway on a private Tor network', { concurrency: false, timeout: 
     // More than one change would be the gateway's doing.
     const changes = order.filter((address, i) => i > 0 && address !== order[i - 1]).length;
     assert.ok(changes <= 1, `the session's exit changed ${changes} times: ${order.join(' ')}`);
+  });
+
+  test("a broker lease's proxy_url leaves by the leased proxy's exit", async () => {
+    for (const [region, exit] of [
+      ['US', network.exits.us.address],
+      ['DE', network.exits.de.address],
+      [`${ID}-de`, network.exits.de.address],
+    ] as const) {
+      const answer = await leaseFor(region, 'e2e-exit');
+      assert.equal(answer.status, 200, region);
+      const url = String(answer.body.proxy_url);
+      assert.match(url, /^socks5h:\/\/lease_[A-Za-z0-9_-]{22}:x@127\.0\.0\.1:\d+$/);
+      const { stdout } = await run('curl', ['-s', '-m', '20', '--fail', '-x', url, network.echoUrl]);
+      assert.equal((JSON.parse(stdout) as { IP: string }).IP, exit, `${region}: ${url}`);
+    }
+  });
+
+  test('two leases on one rotating proxy get circuits of their own (SOCKS isolation by lease)', async () => {
+    // Three leases on a pool of two: two of them share a proxy.
+    const leases = await Promise.all(['x-1', 'x-2', 'x-3'].map((exchange) => leaseFor(`${ID}-both`, exchange)));
+    const byProxy = new Map<string, string[]>();
+    for (const { body } of leases) {
+      const proxy = String((body.metadata as Record<string, unknown>).proxy_id);
+      byProxy.set(proxy, [...(byProxy.get(proxy) ?? []), String(body.proxy_url)]);
+    }
+    const [proxy, urls] = [...byProxy].find(([, shared]) => shared.length >= 2) ?? [];
+    assert.ok(proxy && urls, `two leases on one proxy: ${JSON.stringify([...byProxy])}`);
+    for (const url of urls.slice(0, 2)) await run('curl', ['-s', '-m', '20', '--fail', '-x', url, network.echoUrl]);
+    const circuits = await circuitStatus(path.join(dir, 'state', 'proxies', proxy, 'data'));
+    const usernames = urls.slice(0, 2).map((url) => decodeURIComponent(new URL(url).username));
+    const circuitOf = usernames.map(
+      (username) => circuits.find((line) => line.includes(`SOCKS_USERNAME="${username}"`))?.split(' ')[0],
+    );
+    assert.ok(circuitOf[0] && circuitOf[1], `a circuit for each lease in:\n${circuits.join('\n')}`);
+    assert.notEqual(circuitOf[0], circuitOf[1], 'each lease on its own circuit');
   });
 
   test('a killed proxy container is skipped without a failed request', async () => {

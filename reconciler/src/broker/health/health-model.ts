@@ -52,7 +52,7 @@ export interface LeaseChoice {
 
 /**
  * The broker's health picture of the fleet's proxies, from client feedback and egress checks, and the choice of a
- * proxy for a lease. Pure: the clock and randomness are passed in; HEALTH.md states the rules.
+ * proxy for a lease. Pure: the clock and randomness are passed in; the README (Broker: health rules) states them.
  */
 export class BrokerHealth {
   readonly #records: RecentMap<string, ProxyRecord>;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_BROKER_HEALTH } from './health-settings.js';
 
-test('broker health defaults: the numbers HEALTH.md states (change both together)', () => {
+test('broker health defaults: the numbers the README states (change both together)', () => {
   assert.deepEqual(DEFAULT_BROKER_HEALTH, {
     halfLifeMs: 300_000,
     priorSuccesses: 1,

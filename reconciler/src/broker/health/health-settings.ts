@@ -1,6 +1,6 @@
 import type { CooldownSettings } from '../../health/cooldown.js';
 
-/** Every number of the broker's health model (HEALTH.md says what each one does to a proxy). */
+/** Every number of the broker's health model (README, Broker: health rules, says what each one does to a proxy). */
 export interface BrokerHealthSettings {
   /** An observation's weight halves every `halfLifeMs` (success rate and latency both). */
   readonly halfLifeMs: number;

@@ -10,7 +10,7 @@ export interface ProxyHealthView {
   readonly state: ProxyState;
   /** null when `healthy`. */
   readonly reason: ProxyStateReason | null;
-  /** The health score in [0, 1] (HEALTH.md), 3 decimals. */
+  /** The health score in [0, 1] (README, Broker: health rules), 3 decimals. */
   readonly score: number;
   /** The decayed success rate in [0, 1], 3 decimals. */
   readonly successRate: number;

@@ -19,7 +19,7 @@ export type OutcomeClass = 'success' | 'proxy_fault' | 'target_block' | 'target_
 export const BLOCK_STATUSES: ReadonlySet<number> = new Set([401, 403, 429]);
 
 /**
- * The mapping table (HEALTH.md), first matching row wins. An HTTP status means an answer came back, so the proxy
+ * The mapping table (README, Broker: health rules), first matching row wins. An HTTP status means an answer came back, so the proxy
  * did its job; a failure without one is the proxy's. A missing `success` is read from the status (< 400: true,
  * else false); without a status it stays missing.
  *
