@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, figures printed as Markdown tables (copy them into BENCHMARKS.md). */
 import os from 'node:os';
 import { benchApplyDocker } from './apply-docker.js';
+import { benchBroker } from './broker/broker-bench.js';
 import { benchCommitToRunning } from './commit-to-running.js';
 import { benchComputePlan } from './compute-plan.js';
 import { benchGatewayProxies } from './gateway-proxies.js';
@@ -15,3 +16,4 @@ benchComputePlan();
 await benchApplyDocker();
 await benchCommitToRunning();
 await benchGatewayProxies();
+await benchBroker();

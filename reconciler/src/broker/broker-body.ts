@@ -41,14 +41,9 @@ export async function readJsonBody(request: IncomingMessage): Promise<JsonBody> 
   }
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) return { ok: false, refusal: tooLarge() };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return { ok: false, refusal: tooLarge() };
-    chunks.push(chunk);
-  }
-  let bytes: Buffer = Buffer.concat(chunks);
+  const read = await readCapped(request);
+  if (read === null) return { ok: false, refusal: tooLarge() };
+  let bytes: Buffer = read;
   if (encoding === 'gzip') {
     const decoded = await gunzipped(bytes);
     if (!decoded.ok) return decoded;
@@ -68,6 +63,33 @@ export async function readJsonBody(request: IncomingMessage): Promise<JsonBody> 
       },
     };
   }
+}
+
+/** The whole body, or null once it grows past MAX_BODY_BYTES (reading stops there). Plain events: no async iterator. */
+function readCapped(request: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.off('data', onData);
+        request.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => {
+      resolve(chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(chunks));
+    });
+    request.once('error', reject);
+    // A client that goes away mid-body: the answer is never sent, but the promise settles.
+    request.once('close', () => {
+      if (!request.complete) resolve(null);
+    });
+  });
 }
 
 function gunzipped(bytes: Buffer): Promise<{ ok: true; bytes: Buffer } | { ok: false; refusal: BodyRefusal }> {

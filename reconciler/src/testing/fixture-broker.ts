@@ -13,7 +13,7 @@ import { tokenDigest } from '../token-digest.js';
 /**
  * The fixture broker of the conformance suite (clients/PROTOCOL.md): the real broker service and HTTP server on a
  * fixed fleet from a fixture (no tor, no Docker), leases in an in-memory database.
- * `node fixture-broker.js FILE [--suite NAME] [--tls CERT KEY]`; prints `{"url": ...}` once listening; ends on
+ * `node fixture-broker.js FILE [--suite NAME] [--tls CERT KEY] [--db FILE]` (default: an in-memory database); prints `{"url": ...}` once listening; ends on
  * SIGTERM, SIGINT or when stdin closes.
  */
 export interface BrokerFixture {
@@ -62,7 +62,8 @@ function main(argv: readonly string[]): void {
     fixture.clients.map((client) => `${client.name} ${tokenDigest(client.token).toString('hex')}`).join('\n'),
   );
   if (!tokens.ok) throw new Error(tokens.errors.join('; '));
-  const { db } = openNodeDatabase(':memory:', () => new Date(), silentLogger);
+  const dbFile = at('--db') >= 0 ? (rest[at('--db') + 1] ?? ':memory:') : ':memory:';
+  const { db } = openNodeDatabase(dbFile, () => new Date(), silentLogger);
   const { service, metrics } = createBrokerParts({
     db,
     leaseTtlSeconds: fixture.ttl_seconds ?? 300,
