@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createLogger, silentLogger } from '../logger.js';
+import { packagePath } from '../package-root.js';
 import { openNodeDatabase } from '../nodes/node-db-file.js';
 import type { FeedbackEvent, ProxyRequestBody } from './broker-bodies.js';
 import type { BrokerFleet, BrokerProxy } from './broker-fleet.js';
@@ -285,6 +287,32 @@ describe('broker service', () => {
     ]) {
       assert.ok(text.includes(line), `${line} in\n${text}`);
     }
+    h.close();
+  });
+
+  test('the health view matches schemas/broker/proxy-health.schema.json, with proxies in every state', () => {
+    const schema = JSON.parse(
+      readFileSync(packagePath('schemas', 'broker', 'proxy-health.schema.json'), 'utf8'),
+    ) as object;
+    const valid = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(schema);
+    const h = harness();
+    h.lease('a');
+    h.service.feedback([
+      event({ proxyId: 'us-1', success: true, latencyMs: 40.6 }),
+      ...[1, 2, 3].map(() => event({ proxyId: 'us-0', event: 'timeout' as const })),
+      ...[1, 2, 3].map(() => event({ proxyId: 'us-2', event: 'timeout' as const })),
+      ...[1, 2, 3].map(() => event({ proxyId: 'us-3', event: 'timeout' as const })),
+    ]);
+    const view = h.service.healthView() as { proxies: { state: string; reason: string | null }[] };
+    assert.ok(valid(view), JSON.stringify(valid.errors));
+    assert.deepEqual(
+      new Set(view.proxies.map((p) => `${p.state}/${String(p.reason)}`)),
+      new Set(['healthy/null', 'ejected/cooling_down', 'degraded/pool_cap']),
+    );
+    h.clock.now += 40_000;
+    const trial = h.service.healthView() as { proxies: { state: string; reason: string | null }[] };
+    assert.ok(valid(trial), JSON.stringify(valid.errors));
+    assert.ok(trial.proxies.some((p) => p.reason === 'trial'));
     h.close();
   });
 
