@@ -26,3 +26,17 @@ export function parseShareSetting(name: string, text: string): number {
   }
   return value;
 }
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** `512MiB`, `10MiB`, `64KiB`, `1GiB` or plain bytes → bytes, from 1 byte to `max`. */
+export function parseSizeSetting(name: string, text: string, max: number): number {
+  const match = /^([1-9][0-9]{0,9})(KiB|MiB|GiB|)$/.exec(text);
+  const value = match ? Number(match[1]) * (SIZE_UNITS[match[2] ?? ''] ?? Number.NaN) : Number.NaN;
+  if (!(value <= max)) {
+    throw new ConfigError(
+      `${name} is "${text}"; use a size such as 64KiB, 10MiB or 1GiB (at most ${String(max)} bytes)`,
+    );
+  }
+  return value;
+}

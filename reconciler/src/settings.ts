@@ -1,4 +1,5 @@
 import { readBrokerSettings, type BrokerSettings } from './broker/broker-settings.js';
+import { readTorrentSettings, type TorrentSettings } from './torrent/torrent-settings.js';
 import { parseCountSetting, parseDurationSetting, parseShareSetting } from './setting-values.js';
 import { ConfigError } from './errors.js';
 import { parseListenSetting, requireTokenBeyondLoopback } from './listen-address.js';
@@ -55,6 +56,8 @@ export interface Settings {
   readonly bootstrapRestartsPerHour: number;
   /** `run`: the broker's listener, tokens and TLS; null (off) without TORFLEET_BROKER_TOKENS_FILE. */
   readonly broker: BrokerSettings | null;
+  /** `run`: content jobs (fetch through the fleet, share as a torrent); null (off) without TORFLEET_TORRENT_SECRET. */
+  readonly torrent: TorrentSettings | null;
 }
 
 export const DEFAULT_ONIONOO_URL = 'https://onionoo.torproject.org';
@@ -129,5 +132,6 @@ export function readSettings(env: Env): Settings {
       100,
     ),
     broker: readBrokerSettings(get),
+    torrent: readTorrentSettings(get),
   };
 }
