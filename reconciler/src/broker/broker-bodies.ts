@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { redactUrl } from '../gateway/redact.js';
 import { packagePath } from '../package-root.js';
+import { fieldAt, schemaProblem, type BodyProblem } from '../schema-problem.js';
 
-/** A request body the broker refuses: the field (a dotted path, `[2].event` in a batch) and what to send instead. */
-export interface BodyProblem {
-  readonly field: string;
-  readonly message: string;
-}
+export type { BodyProblem } from '../schema-problem.js';
 
 export type BodyResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: BodyProblem };
@@ -43,6 +40,8 @@ export interface FeedbackEvent {
 const REQUEST_ID = 'urn:torfleet:schema:broker:proxy-request';
 const FEEDBACK_ID = 'urn:torfleet:schema:broker:proxy-feedback';
 const MAX_BATCH = 1000;
+/** The feedback schema's `anyOf`: which proxy the event is about. */
+const ANY_PROXY = 'give lease_id, proxy_id or proxy_url: which proxy it was';
 
 let validators: { request: ValidateFunction; event: ValidateFunction } | undefined;
 
@@ -70,7 +69,7 @@ function compiled(): { request: ValidateFunction; event: ValidateFunction } {
 /** A parsed JSON body of `POST /api/v1/proxy/request`. */
 export function parseProxyRequest(body: unknown): BodyResult<ProxyRequestBody> {
   const { request } = compiled();
-  if (!request(body)) return { ok: false, problem: problemOf(request.errors, '') };
+  if (!request(body)) return { ok: false, problem: schemaProblem(request.errors, '', ANY_PROXY) };
   const value = body as Record<string, unknown>;
   return {
     ok: true,
@@ -98,7 +97,7 @@ export function parseFeedback(body: unknown): BodyResult<readonly FeedbackEvent[
   const events: FeedbackEvent[] = [];
   for (const [index, item] of items.entries()) {
     const prefix = batch ? `[${index}]` : '';
-    if (!event(item)) return { ok: false, problem: problemOf(event.errors, prefix) };
+    if (!event(item)) return { ok: false, problem: schemaProblem(event.errors, prefix, ANY_PROXY) };
     const parsed = feedbackEvent(item as Record<string, unknown>, prefix);
     if ('problem' in parsed) return { ok: false, problem: parsed.problem };
     events.push(parsed.event);
@@ -117,7 +116,9 @@ function feedbackEvent(
   if (reported !== null) {
     proxyUrl = withoutCredentials(reported);
     if (proxyUrl === null) {
-      return { problem: { field: field(prefix, 'proxy_url'), message: 'not a URL such as socks5h://127.0.0.1:19050' } };
+      return {
+        problem: { field: fieldAt(prefix, 'proxy_url'), message: 'not a URL such as socks5h://127.0.0.1:19050' },
+      };
     }
   }
   let timestamp: number | null = null;
@@ -127,7 +128,7 @@ function feedbackEvent(
     if (Number.isNaN(timestamp)) {
       return {
         problem: {
-          field: field(prefix, 'timestamp'),
+          field: fieldAt(prefix, 'timestamp'),
           message: 'not a time: send ms since the epoch or an ISO 8601 time such as 2026-12-02T10:00:00Z',
         },
       };
@@ -159,41 +160,5 @@ function withoutCredentials(text: string): string | null {
     return url.host === '' ? null : `${url.protocol}//${url.host}`;
   } catch {
     return null;
-  }
-}
-
-function field(prefix: string, name: string): string {
-  if (prefix === '') return name;
-  return name === '' ? prefix : `${prefix}.${name}`;
-}
-
-/** The first schema error as a field and an instruction (the schema's own description says what is wanted). */
-function problemOf(errors: readonly ErrorObject[] | null | undefined, prefix: string): BodyProblem {
-  // The branches of `anyOf` (which proxy) fail first, each with its own `required`: the anyOf says it as a whole.
-  const error = errors?.find((e) => e.keyword === 'anyOf') ?? errors?.[0];
-  if (!error) return { field: prefix, message: 'not a valid body' };
-  const path = error.instancePath.split('/').slice(1).join('.');
-  const at = (name: string): string => field(prefix, [path, name].filter(Boolean).join('.'));
-  const params = error.params as Record<string, unknown>;
-  const description = (error.parentSchema as { description?: string } | undefined)?.description;
-  switch (error.keyword) {
-    case 'required':
-      return { field: at(String(params.missingProperty)), message: 'missing' };
-    case 'anyOf':
-      return { field: field(prefix, path), message: 'give lease_id, proxy_id or proxy_url: which proxy it was' };
-    case 'additionalProperties':
-      return { field: at(String(params.additionalProperty)), message: 'not a field of this body' };
-    case 'type':
-      return path === ''
-        ? { field: prefix, message: 'must be a JSON object' }
-        : {
-            field: field(prefix, path),
-            message: `must be ${String(params.type)}${description ? `: ${description}` : ''}`,
-          };
-    default:
-      return {
-        field: field(prefix, path),
-        message: description ?? error.message ?? 'is not valid',
-      };
   }
 }
