@@ -506,9 +506,11 @@ class ProxyServiceClient:
         headers: Optional[Dict[str, str]] = None,
         gzip: bool = False,
         endpoint: int = 0,
+        correlation: bool = True,
     ) -> Answer:
         """One exchange with one endpoint through this client's transport, nothing else (no cache, retry or
-        breaker): the conformance runner's entry. `body` is sent as JSON, `text` as given; token None sends none."""
+        breaker): the conformance runner's entry. `body` is sent as JSON, `text` as given; token None sends none;
+        correlation=False sends no X-Request-Id of the client's own (one in `headers` is still sent)."""
         payload = text if text is not None else (None if body is None else json.dumps(body).encode("utf-8"))
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         if body is not None and text is None:
@@ -518,7 +520,14 @@ class ProxyServiceClient:
             hdrs["content-encoding"] = "gzip"
         tok = self._token if token is _USE_CLIENT_TOKEN else token
         return self._exchange(
-            self._endpoints[endpoint], method, path, payload, hdrs, tok, time.monotonic() + max(self._timeout, 5.0)
+            self._endpoints[endpoint],
+            method,
+            path,
+            payload,
+            hdrs,
+            tok,
+            time.monotonic() + max(self._timeout, 5.0),
+            None if correlation else False,
         )
 
     # ---------------------------------------------------------------- resolution
@@ -651,15 +660,19 @@ class ProxyServiceClient:
             hdrs["content-encoding"] = "gzip"
         while True:
             tried = False
-            for endpoint in list(self._endpoints):
+            endpoints = list(self._endpoints)
+            for index, endpoint in enumerate(endpoints):
                 now = time.monotonic()
                 if now >= deadline:
                     break
                 if not endpoint.acquire(now):
                     continue
                 tried = True
+                # The time left is shared by this endpoint and the ones after it, so a hung first endpoint
+                # leaves the next one time to answer within the same call.
+                budget = (deadline - now) / (len(endpoints) - index)
                 try:
-                    answer = self._exchange(endpoint, method, path, payload, dict(hdrs), self._token, deadline, request_id)
+                    answer = self._exchange(endpoint, method, path, payload, dict(hdrs), self._token, now + budget, request_id)
                 except TransportError as error:
                     endpoint.failure(time.monotonic(), str(error))
                     self._counters["service_failures"].add()
@@ -742,11 +755,14 @@ class ProxyServiceClient:
         headers: Dict[str, str],
         token: Optional[str],
         deadline: float,
-        request_id: Optional[str] = None,
+        request_id: Any = None,
     ) -> Answer:
         """One HTTP exchange, bounded by `deadline` as a whole (a watchdog shuts a dripping socket)."""
-        rid = headers.pop("x-request-id", None) or request_id or "%s%d" % (self._prefix, next(self._ids))
-        headers["x-request-id"] = rid
+        rid = headers.pop("x-request-id", None)
+        if rid is None and request_id is not False:
+            rid = request_id or "%s%d" % (self._prefix, next(self._ids))
+        if rid is not None:
+            headers["x-request-id"] = rid
         if token:
             headers["authorization"] = "Bearer " + token
         headers.setdefault("user-agent", "torfleet-client-python/1")
@@ -828,7 +844,7 @@ class ProxyServiceClient:
                     parsed = _NOT_JSON
             if parsed is _NOT_JSON and "json" not in text_type and status not in (200, 202):
                 parsed = None
-            return Answer(status, resp_headers, body, parsed, resp_headers.get("x-request-id", rid), endpoint.url)
+            return Answer(status, resp_headers, body, parsed, resp_headers.get("x-request-id", rid or ""), endpoint.url)
         raise TransportError("unreachable")  # pragma: no cover
 
     def _read_capped(self, response: http.client.HTTPResponse, deadline: float, conn: http.client.HTTPConnection) -> bytes:
