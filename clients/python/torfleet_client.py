@@ -673,8 +673,8 @@ class ProxyServiceClient:
                 budget = (deadline - now) / (len(endpoints) - index)
                 try:
                     answer = self._exchange(endpoint, method, path, payload, dict(hdrs), self._token, now + budget, request_id)
-                except TransportError as error:
-                    endpoint.failure(time.monotonic(), str(error))
+                except Exception as error:  # TransportError, or anything unforeseen: never leave a probe held
+                    endpoint.failure(time.monotonic(), str(error) if isinstance(error, TransportError) else repr(error))
                     self._counters["service_failures"].add()
                     errors.append("%s: %s" % (endpoint.url, error))
                     continue
