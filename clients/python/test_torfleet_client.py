@@ -724,6 +724,62 @@ class TestCache(PeerCase):
         self.assertEqual(len(broker.requests), 2, "one refresh")
         self.assertNotEqual(client.request("binance", "rest", "US").lease_id, first.lease_id)
 
+    def test_stale_served_while_the_service_is_down_then_refreshed(self):
+        broker = self.broker(ttl=1)
+        client = self.client([broker.url], breaker_max_seconds=0.5)
+        first = client.request("binance", "rest", "US")
+        broker.mode = "hang"
+        time.sleep(1.05)
+        for _ in range(3):
+            t = time.monotonic()
+            lease = client.request("binance", "rest", "US")
+            self.assertEqual((lease.source, lease.lease_id), ("stale", first.lease_id))
+            self.assertLess(time.monotonic() - t, 0.05)
+            time.sleep(0.5)
+        self.assertGreaterEqual(client.stats()["refresh_failures"], 1)
+        broker.mode = "ok"
+        broker.release.set()
+        self.assertTrue(self.wait_for(lambda: client.request("binance", "rest", "US").source == "cache", 3))
+
+    def test_concurrent_misses_share_one_call(self):
+        broker = self.broker()
+        broker.mode = "slow"
+        broker.delay = 0.2
+        client = self.client([broker.url])
+        errors, sources = [], []
+        barrier = threading.Barrier(8)
+
+        def work(n):
+            barrier.wait()
+            try:
+                for i in range(400):
+                    sources.append(client.request("ex-%d" % (i % 10), "rest", "US").source)
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(len(broker.requests), 10, "one service call per key")
+        self.assertEqual(len(sources), 3200)
+        self.assertEqual(client.stats()["requests"], 3200)
+
+    def test_asyncio_to_thread_and_health(self):
+        import asyncio
+
+        broker = self.broker()
+        client = self.client([broker.url])
+
+        async def main():
+            return await asyncio.gather(*(asyncio.to_thread(client.request, "ex-%d" % i, "rest", "US") for i in range(4)))
+
+        leases = asyncio.run(main())
+        self.assertEqual([lease.source for lease in leases], ["service"] * 4)
+        self.assertEqual(client.health()["version"], 1)
+
     def test_no_proxy_answers(self):
         broker = self.broker()
         client = self.client([broker.url])

@@ -226,6 +226,15 @@ class _Entry:
         self.retry_at = 0.0
 
 
+class _Flight:
+    __slots__ = ("done", "result", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
+
+
 def _env(name: str) -> Optional[str]:
     value = os.environ.get(name)
     return value if value else None
@@ -384,6 +393,7 @@ class ProxyServiceClient:
                 self._fallback[region] = list(urls_of)
 
         self._cache: Dict[Tuple[str, str, str], _Entry] = {}
+        self._flights: Dict[Tuple[str, str, str], _Flight] = {}
         self._prefix = "py-%08x-" % random.getrandbits(32)
         self._ids = itertools.count(1)
         self._refresher = ThreadPoolExecutor(max_workers=4, thread_name_prefix="torfleet-refresh")
@@ -432,7 +442,7 @@ class ProxyServiceClient:
         if self._closed:
             raise RuntimeError("ProxyServiceClient is closed")
         try:
-            return self._outcome(self._fetch(key, client_id, metadata, request_id))
+            return self._outcome(self._fetch_once(key, client_id, metadata, request_id))
         except ServiceUnavailableError as unavailable:
             return self._embedded(key, unavailable)
 
@@ -537,6 +547,31 @@ class ProxyServiceClient:
         if isinstance(value, Lease):
             return value
         raise value
+
+    def _fetch_once(
+        self, key: Tuple[str, str, str], client_id: Optional[str], metadata: Optional[Dict[str, Any]], request_id: Optional[str]
+    ) -> Any:
+        """_fetch, but callers missing the same key at the same time share one service call."""
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        assert flight is not None
+        if leader:
+            try:
+                flight.result = self._fetch(key, client_id, metadata, request_id)
+            except BaseException as error:
+                flight.error = error
+            finally:
+                with self._lock:
+                    self._flights.pop(key, None)
+                flight.done.set()
+        elif not flight.done.wait(self._timeout + 1.0):
+            raise ServiceUnavailableError("the service call for this key did not end in time")
+        if flight.error is not None:
+            raise flight.error
+        return flight.result
 
     def _fetch(
         self, key: Tuple[str, str, str], client_id: Optional[str], metadata: Optional[Dict[str, Any]], request_id: Optional[str]
