@@ -794,6 +794,14 @@ class TestCache(PeerCase):
         with self.assertRaises(tc.NoProxyError):
             client.request("c", "rest", "JP")
         self.assertEqual(len(broker.requests), 3, "no-proxy answers are cached for their ttl")
+        import traceback
+
+        for _ in range(50):
+            try:
+                client.request("c", "rest", "JP")
+            except tc.NoProxyError as error:
+                depth = len(traceback.extract_tb(error.__traceback__))
+        self.assertLess(depth, 5, "a cached error is raised anew, its traceback does not grow")
 
 
 # ------------------------------------------------------------------------------------------------ feedback

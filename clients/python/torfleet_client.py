@@ -87,6 +87,7 @@ class BrokerError(Exception):
         super().__init__("broker answered %d %s: %s (field %s, request id %s)" % (status, code, message, field, request_id))
         self.status = status
         self.code = code
+        self.message = message
         self.field = field
         self.request_id = request_id
 
@@ -174,6 +175,10 @@ class _Endpoint:
             self.probing = True
             return True
 
+    def usable(self, now: float) -> bool:
+        """Whether acquire() would let a call through now (a peek: no probe is taken)."""
+        return now >= self.not_before and (self.open_until == 0.0 or (now >= self.open_until and not self.probing))
+
     def success(self) -> None:
         with self._lock:
             self.failures = 0
@@ -224,6 +229,16 @@ class _Entry:
         self.stale = stale
         self.refreshing = False
         self.retry_at = 0.0
+
+
+def _copy_error(error: BaseException) -> BaseException:
+    """A new exception like `error`: a cached or shared one raised again and again (and from several threads)
+    would grow one traceback without end."""
+    if isinstance(error, NoProxyError):
+        return type(error)(str(error), error.region, error.fallback_policy)
+    if isinstance(error, BrokerError):
+        return BrokerError(error.status, error.code, error.message, error.field, error.request_id)
+    return error
 
 
 class _Flight:
@@ -546,7 +561,7 @@ class ProxyServiceClient:
     def _outcome(value: Any) -> Lease:
         if isinstance(value, Lease):
             return value
-        raise value
+        raise _copy_error(value)
 
     def _fetch_once(
         self, key: Tuple[str, str, str], client_id: Optional[str], metadata: Optional[Dict[str, Any]], request_id: Optional[str]
@@ -570,7 +585,7 @@ class ProxyServiceClient:
         elif not flight.done.wait(self._timeout + 1.0):
             raise ServiceUnavailableError("the service call for this key did not end in time")
         if flight.error is not None:
-            raise flight.error
+            raise flight.error if leader else _copy_error(flight.error)
         return flight.result
 
     def _fetch(
@@ -705,7 +720,8 @@ class ProxyServiceClient:
                 tried = True
                 # The time left is shared by this endpoint and the ones after it, so a hung first endpoint
                 # leaves the next one time to answer within the same call.
-                budget = (deadline - now) / (len(endpoints) - index)
+                after = sum(1 for other in endpoints[index + 1 :] if other.usable(now))
+                budget = (deadline - now) / (1 + after)
                 try:
                     answer = self._exchange(endpoint, method, path, payload, dict(hdrs), self._token, now + budget, request_id)
                 except Exception as error:  # TransportError, or anything unforeseen: never leave a probe held
