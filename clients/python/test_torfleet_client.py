@@ -456,7 +456,7 @@ class TestFailures(PeerCase):
         self.assertLess(dead, 2.0 * SLACK, "dead endpoint found after %.3f s" % dead)
         again = time.monotonic()
         self.assertEqual(client.request("binance", "rest", "US").source, "embedded")
-        self.assertLess(time.monotonic() - again, 0.05, "an open breaker is skipped at once")
+        self.assertLess(time.monotonic() - again, 0.25, "an open breaker is skipped at once")
 
     def test_dead_first_endpoint_fails_over_to_the_second(self):
         peer = self.peer(hang)
@@ -472,7 +472,7 @@ class TestFailures(PeerCase):
         self.assertEqual(client.stats()["endpoints"][0]["state"], "open")
         again = time.monotonic()
         self.assertEqual(client.request("bybit", "rest", "US").source, "service")
-        self.assertLess(time.monotonic() - again, 0.1, "the open endpoint is skipped")
+        self.assertLess(time.monotonic() - again, 0.25, "the open endpoint is skipped")
 
     def test_service_recovers_and_the_client_leaves_the_fallback(self):
         broker = self.broker()
@@ -719,7 +719,7 @@ class TestCache(PeerCase):
             thread.join()
         self.assertEqual({r[0] for r in results}, {"stale"})
         self.assertEqual({r[1] for r in results}, {first.lease_id})
-        self.assertLess(max(r[2] for r in results), 0.1, "stale answers do not wait for the refresh")
+        self.assertLess(max(r[2] for r in results), 0.25, "stale answers do not wait for the refresh (0.4 s)")
         self.assertTrue(self.wait_for(lambda: client.request("binance", "rest", "US").source == "cache", 2))
         self.assertEqual(len(broker.requests), 2, "one refresh")
         self.assertNotEqual(client.request("binance", "rest", "US").lease_id, first.lease_id)
@@ -734,7 +734,7 @@ class TestCache(PeerCase):
             t = time.monotonic()
             lease = client.request("binance", "rest", "US")
             self.assertEqual((lease.source, lease.lease_id), ("stale", first.lease_id))
-            self.assertLess(time.monotonic() - t, 0.05)
+            self.assertLess(time.monotonic() - t, 0.25)
             time.sleep(0.5)
         self.assertGreaterEqual(client.stats()["refresh_failures"], 1)
         broker.mode = "ok"
@@ -831,12 +831,12 @@ class TestFeedback(PeerCase):
         broker.mode = "hang"
         client = self.client([broker.url], feedback_buffer=100, feedback_interval=0.05)
         times = []
-        for _ in range(300):
+        for _ in range(1000):
             t = time.perf_counter()
             client.feedback(EVENT)
             times.append(time.perf_counter() - t)
-            time.sleep(0.001)
-        self.assertGreaterEqual(client.stats()["feedback_dropped"], 100)
+            time.sleep(0.0005)
+        self.assertGreaterEqual(client.stats()["feedback_dropped"], 700)
         times.sort()
         self.assertLess(times[int(len(times) * 0.99)], 0.0005 * SLACK, "feedback() p99 %.1f us" % (times[int(len(times) * 0.99)] * 1e6))
 
