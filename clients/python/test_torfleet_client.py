@@ -487,6 +487,34 @@ class TestFailures(PeerCase):
         self.assertLess(time.monotonic() - started, 1.0 * SLACK + 1.0)
         self.assertEqual(client.request("binance", "rest", "US").source, "cache")
 
+    def test_half_open_lets_one_probe_through(self):
+        broker = self.broker()
+        broker.mode = "hang"
+        client = self.client([broker.url], breaker_base_seconds=0.2, breaker_max_seconds=0.2)
+        client.request("a", "rest", "US")
+        client.request("b", "rest", "US")
+        self.assertEqual(client.stats()["endpoints"][0]["state"], "open")
+        self.assertEqual(len(broker.requests), 2)
+        time.sleep(0.25)
+        self.assertEqual(client.stats()["endpoints"][0]["state"], "half_open")
+        sources = []
+        barrier = threading.Barrier(6)
+
+        def call(n):
+            barrier.wait()
+            t = time.monotonic()
+            sources.append((client.request("k%d" % n, "rest", "US").source, time.monotonic() - t))
+
+        threads = [threading.Thread(target=call, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(len(broker.requests), 3, "one probe")
+        self.assertEqual({source for source, _ in sources}, {"embedded"})
+        self.assertEqual(sum(1 for _, took in sources if took < 0.25), 5, "the others do not wait for the probe")
+        self.assertEqual(client.stats()["endpoints"][0]["state"], "open")
+
     def test_500s_count_against_the_endpoint(self):
         broker = self.broker()
         broker.mode = "500"
