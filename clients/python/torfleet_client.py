@@ -758,7 +758,8 @@ class ProxyServiceClient:
             attempt += 1
             delay = min(0.4, 0.05 * (2 ** (attempt - 1)))
             delay = delay / 2 + random.uniform(0, delay / 2)
-            if not tried or time.monotonic() + delay >= deadline:
+            now = time.monotonic()
+            if not tried or now + delay >= deadline or not any(e.usable(now + delay) for e in self._endpoints):
                 raise ServiceUnavailableError("no broker endpoint answered: " + ("; ".join(errors[-4:]) or "all circuits open"))
             time.sleep(delay)
 
