@@ -167,14 +167,49 @@ def send_step(client, step, saved):
     return client.call("POST", tc.PATHS[step["call"]], body=with_saved(step.get("body"), saved), token=token, headers=headers, gzip=gz)
 
 
+_CERTS = []
+
+
+def certs():
+    """(ca.pem, cert.pem, key.pem): a CA made with openssl and a server certificate for 127.0.0.1, made once."""
+    if _CERTS:
+        return _CERTS[1:]
+    if shutil.which("openssl") is None:
+        raise AssertionError("openssl is needed to make the test certificates")
+    folder = tempfile.mkdtemp(prefix="torfleet-pyclient-tls-")
+    d = lambda name: os.path.join(folder, name)  # noqa: E731
+    run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: E731
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d("ca.key"), "-out", d("ca.pem"), "-days", "2",
+        "-subj", "/CN=torfleet test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", d("key.pem"), "-out", d("req.csr"), "-subj", "/CN=127.0.0.1")
+    with open(d("ext.cnf"), "w") as handle:
+        handle.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", d("req.csr"), "-CA", d("ca.pem"), "-CAkey", d("ca.key"), "-CAcreateserial", "-out",
+        d("cert.pem"), "-days", "2", "-extfile", d("ext.cnf"))
+    _CERTS.extend([folder, d("ca.pem"), d("cert.pem"), d("key.pem")])
+    return _CERTS[1:]
+
+
+def tearDownModule():
+    if _CERTS:
+        shutil.rmtree(_CERTS[0], ignore_errors=True)
+
+
 class _Suite(unittest.TestCase):
     suite = ""
-    tls = None
+    tls = False
 
     @classmethod
     def setUpClass(cls):
-        cls.url, cls.proc = start_fixture(cls.suite, cls.tls)
-        cls.client = tc.ProxyServiceClient(endpoints=[cls.url], token="t-unused", ca_file=cls.tls[0] if cls.tls else None)
+        ca = None
+        if cls.tls:
+            ca, cert, key = certs()
+            cls.url, cls.proc = start_fixture(cls.suite, (cert, key))
+            assert cls.url.startswith("https://"), cls.url
+        else:
+            cls.url, cls.proc = start_fixture(cls.suite)
+        cls.client = tc.ProxyServiceClient(endpoints=[cls.url], token="t-unused", ca_file=ca)
 
     @classmethod
     def tearDownClass(cls):
@@ -211,6 +246,8 @@ def _make_conformance():
             attrs[name] = (lambda c: lambda self: self.run_case(c))(case)
         cls_name = "TestConformance_" + re.sub(r"[^A-Za-z0-9]+", "_", suite["name"])
         made[cls_name] = type(cls_name, (_Suite,), attrs)
+        if suite["name"] == "basic":  # the same cases over HTTPS: the client's TLS transport, verified by a CA file
+            made[cls_name + "_tls"] = type(cls_name + "_tls", (_Suite,), dict(attrs, tls=True))
     return made
 
 
@@ -602,25 +639,12 @@ class TestFailures(PeerCase):
 class TestTls(PeerCase):
     @classmethod
     def setUpClass(cls):
-        if shutil.which("openssl") is None:
-            raise AssertionError("openssl is needed to make the test certificates")
-        cls.dir = tempfile.mkdtemp(prefix="torfleet-pyclient-tls-")
-        d = lambda name: os.path.join(cls.dir, name)  # noqa: E731
-        run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: E731
-        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d("ca.key"), "-out", d("ca.pem"), "-days", "2",
-            "-subj", "/CN=torfleet test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
-        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", d("key.pem"), "-out", d("req.csr"), "-subj", "/CN=127.0.0.1")
-        with open(d("ext.cnf"), "w") as handle:
-            handle.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
-        run("x509", "-req", "-in", d("req.csr"), "-CA", d("ca.pem"), "-CAkey", d("ca.key"), "-CAcreateserial", "-out",
-            d("cert.pem"), "-days", "2", "-extfile", d("ext.cnf"))
-        cls.ca, cls.cert, cls.key = d("ca.pem"), d("cert.pem"), d("key.pem")
+        cls.ca, cls.cert, cls.key = certs()
         cls.url, cls.proc = start_fixture("basic", (cls.cert, cls.key))
 
     @classmethod
     def tearDownClass(cls):
         stop_fixture(cls.proc)
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def test_verified_with_the_ca_file(self):
         self.assertTrue(self.url.startswith("https://"))
