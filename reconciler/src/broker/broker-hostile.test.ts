@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import type { ApiLimits } from '../api/api-server.js';
 import { ConfigError } from '../errors.js';
@@ -34,6 +34,7 @@ const PORT = 31010; // the main in-process server
 const PORT_SMALL = 31011; // maxConnections 3
 const PORT_TOKENS = 31020; // the runnable, tokens file
 const PORT_TLS = 31021; // the runnable, TLS
+const PORT_TLS_SMALL = 31022; // in-process HTTPS, small limits
 const MIB = 1024 * 1024;
 const TOKEN = 'tok-alpha-7f3c2b9e';
 const OTHER_TOKEN = 'tok-beta-1a2b3c4d';
@@ -155,6 +156,50 @@ function parseRaw(text: string): RawAnswer {
   return { status: code, headers, body, text };
 }
 
+/** Connects, sends nothing (or `first`), and resolves with how long the server kept the socket. */
+function silentFor(port: number, first?: Buffer): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      if (first) socket.write(first);
+    });
+    socket.on('error', () => undefined);
+    socket.resume();
+    socket.on('close', () => {
+      resolve(Date.now() - started);
+    });
+  });
+}
+
+/** Sends `head`, then 64 KiB pieces of `piece` as fast as the socket takes them, until the server closes it. */
+async function pumpAfter(
+  head: string,
+  piece: (size: number) => string,
+): Promise<{ answer: RawAnswer; written: number }> {
+  let written = 0;
+  let closed = false;
+  const chunk = piece(64 * 1024);
+  const answer = await raw(head, {
+    then: (socket) => {
+      socket.on('close', () => {
+        closed = true;
+      });
+      const pump = (): void => {
+        // Writes on and on: only the server's refusal ends this.
+        while (!closed && written < 64 * MIB) {
+          written += chunk.length;
+          if (!socket.write(chunk)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    },
+  });
+  return { answer, written };
+}
+
 interface Answer {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
@@ -162,7 +207,9 @@ interface Answer {
 }
 
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 4 });
-after(() => keepAlive.destroy());
+after(() => {
+  keepAlive.destroy();
+});
 
 /** A polite call with node's HTTP client. */
 function call(
@@ -236,44 +283,31 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
   after(async () => {
     for (const s of [server, small] as Server[]) {
       s.closeAllConnections();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
+      await new Promise<void>((resolve) =>
+        s.close(() => {
+          resolve();
+        }),
+      );
     }
     main.close();
   });
 
   describe('bodies', () => {
     test('a Content-Length over 1 MiB: 413 at once, the body never sent', { timeout: 5000 }, async () => {
-      const answer = await raw(`${postHead('/api/v1/proxy/feedback', `Content-Length: ${2 * MIB}\r\n\r\n`)}`);
+      const answer = await raw(postHead('/api/v1/proxy/feedback', `Content-Length: ${2 * MIB}\r\n\r\n`));
       assert.equal(answer.status, 413);
       assert.equal(errorCode(answer.body), 'body_too_large');
       assert.equal(answer.headers.connection, 'close');
     });
 
     test('a chunked body growing past 1 MiB: 413, and the server stops reading', { timeout: 10_000 }, async () => {
-      let written = 0;
-      let closed = false;
-      const chunk = `${(64 * 1024).toString(16)}\r\n${'['.repeat(64 * 1024)}\r\n`;
-      const answer = await raw(postHead('/api/v1/proxy/feedback', 'Transfer-Encoding: chunked\r\n\r\n'), {
-        then: (socket) => {
-          socket.on('close', () => {
-            closed = true;
-          });
-          const pump = (): void => {
-            // Writes forever: only the server's refusal ends this.
-            while (!closed && written < 64 * MIB) {
-              written += chunk.length;
-              if (!socket.write(chunk)) {
-                socket.once('drain', pump);
-                return;
-              }
-            }
-          };
-          pump();
-        },
-      });
+      const { answer, written } = await pumpAfter(
+        postHead('/api/v1/proxy/feedback', 'Transfer-Encoding: chunked\r\n\r\n'),
+        (size) => `${(size - 10).toString(16)}\r\n${'['.repeat(size - 10)}\r\n`,
+      );
       assert.equal(answer.status, 413, answer.text.slice(0, 200));
       assert.equal(errorCode(answer.body), 'body_too_large');
-      assert.ok(written < 32 * MIB, `the client could write ${written} bytes: the server kept reading`);
+      assert.ok(written < 32 * MIB, `the client could write ${String(written)} bytes: the server kept reading`);
       await assertServing();
     });
 
@@ -334,7 +368,9 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
             setTimeout(() => (i % 2 === 0 ? socket.destroy() : socket.resetAndDestroy()), 5);
           });
           socket.on('error', () => undefined);
-          socket.on('close', () => resolve());
+          socket.on('close', () => {
+            resolve();
+          });
         });
       }
       await assertServing();
@@ -352,7 +388,9 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
           const drip = setInterval(() => {
             if (sent < request.length) socket.write(request[sent++] ?? '');
           }, 20);
-          socket.on('close', () => clearInterval(drip));
+          socket.on('close', () => {
+            clearInterval(drip);
+          });
         },
       });
       assert.ok(sent < request.length, 'the server waited for the whole slow request');
@@ -367,12 +405,35 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
       const answer = await raw(postHead('/api/v1/proxy/feedback', 'Content-Length: 100000\r\n\r\n['), {
         then: (socket) => {
           const drip = setInterval(() => socket.write(' '), 20);
-          socket.on('close', () => clearInterval(drip));
+          socket.on('close', () => {
+            clearInterval(drip);
+          });
         },
       });
       const took = Date.now() - started;
       assert.ok(took < 5000, `closed after ${took} ms`);
       assert.ok(answer.status === 408 || answer.status === 0, answer.text.slice(0, 300));
+      if (answer.status === 408) {
+        assert.equal(errorCode(answer.body), 'request_timeout');
+        assert.doesNotMatch(answer.text, /not well-formed/, 'a slow request is not a malformed one');
+      }
+      await assertServing();
+    });
+
+    test('silent sockets are dropped after the headers timeout', { timeout: 10_000 }, async () => {
+      const started = Date.now();
+      await Promise.all(Array.from({ length: 5 }, () => silentFor(PORT)));
+      const took = Date.now() - started;
+      assert.ok(took < 5000, `silent sockets held for ${took} ms`);
+    });
+
+    test('a body on GET /health: answered, then the body is not read on', { timeout: 10_000 }, async () => {
+      const { answer, written } = await pumpAfter(
+        `GET /api/v1/proxy/health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: ${String(64 * MIB)}\r\n\r\n`,
+        (size) => 'x'.repeat(size),
+      );
+      assert.equal(answer.status, 200, answer.text.slice(0, 200));
+      assert.ok(written < 32 * MIB, `the client could write ${String(written)} bytes: the server kept reading`);
       await assertServing();
     });
 
@@ -395,7 +456,12 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
         );
         await waitFor(
           'the three sockets to be counted',
-          () => new Promise<boolean>((resolve) => small.getConnections((_e, n) => resolve(n === 3))),
+          () =>
+            new Promise<boolean>((resolve) =>
+              small.getConnections((_e, n) => {
+                resolve(n === 3);
+              }),
+            ),
         );
         const refused = await raw(
           `GET /api/v1/proxy/health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`,
@@ -712,12 +778,12 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
           latency_ms: 20 + (i % 50),
           status_code: 200,
         }));
-      let storming = true;
+      const storm = { on: true };
       const latencies: number[] = [];
       const statuses = new Map<number, number>();
       const requester = (async () => {
         const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-        while (storming) {
+        while (storm.on) {
           const started = performance.now();
           const answer = await lease(agent);
           latencies.push(performance.now() - started);
@@ -735,7 +801,7 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
         }
       };
       await Promise.all([worker(), worker(), worker(), worker()]);
-      storming = false;
+      storm.on = false;
       await requester;
       assert.equal(accepted, 10_000);
       assert.deepEqual([...statuses.keys()], [200]);
@@ -799,7 +865,9 @@ async function startRunnable(
   const listening = new Promise<void>((resolve) => (ready = resolve));
   const done = brokerRunnable({ settings, service, metrics, now: Date.now }).run({
     signal: controller.signal,
-    ready: () => ready(),
+    ready: () => {
+      ready();
+    },
     log: logger,
   });
   await Promise.race([listening, done]).catch((error: unknown) => {
@@ -858,8 +926,17 @@ describe('the broker runnable: tokens file', { concurrency: false }, () => {
       try {
         assert.equal(await onRunnable(TOKEN), 200);
         assert.equal(await onRunnable(OTHER_TOKEN), 401);
-        writeFileSync(file, line('alpha', TOKEN) + line('beta', OTHER_TOKEN));
-        await waitFor('the new client to be let in', async () => (await onRunnable(OTHER_TOKEN)) === 200, 10_000);
+        // WatchedFiles.watch() does not wait for the watcher's start-up scan: a change in its first moments can go
+        // unseen (until the next change), so this first change is written again until it is seen.
+        let writes = 0;
+        await waitFor(
+          'the new client to be let in',
+          async () => {
+            if (writes++ % 20 === 0) writeFileSync(file, line('alpha', TOKEN) + line('beta', OTHER_TOKEN));
+            return (await onRunnable(OTHER_TOKEN)) === 200;
+          },
+          10_000,
+        );
 
         writeFileSync(file, `${line('alpha', TOKEN)}gamma ${TOKEN}-in-clear\n`);
         await waitFor('a warning about the broken tokens file', () => warned(runLogs, 'tokens file'), 10_000);
@@ -981,9 +1058,12 @@ describe('the broker runnable: TLS', { concurrency: false }, () => {
           headers: { authorization: `Bearer ${TOKEN}`, 'content-length': String(body.length) },
         },
         (response) => {
-          const serial = (response.socket as TLSSocket).getPeerCertificate().serialNumber;
+          const socket = response.socket;
+          const serial = socket instanceof TLSSocket ? socket.getPeerCertificate().serialNumber : 'not TLS';
           response.resume();
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, serial }));
+          response.on('end', () => {
+            resolve({ status: response.statusCode ?? 0, serial });
+          });
         },
       );
       sent.on('error', reject);
@@ -1013,8 +1093,12 @@ describe('the broker runnable: TLS', { concurrency: false }, () => {
     const { connect: tlsConnect } = await import('node:tls');
     await new Promise<void>((resolve) => {
       const client = tlsConnect({ host: '127.0.0.1', port: peer.port, servername: 'x', rejectUnauthorized: false });
-      client.on('error', () => resolve());
-      client.on('close', () => resolve());
+      client.on('error', () => {
+        resolve();
+      });
+      client.on('close', () => {
+        resolve();
+      });
     });
     await peer.close();
     if (hello === undefined) throw new Error('no ClientHello caught');
@@ -1027,6 +1111,37 @@ describe('the broker runnable: TLS', { concurrency: false }, () => {
     const socket = connect(PORT_TLS, '127.0.0.1', () => socket.end(clientHello.subarray(0, 20)));
     socket.on('error', () => undefined);
     assert.equal((await secure()).status, 200);
+  });
+
+  test('silent sockets and a half ClientHello are dropped after the headers timeout', { timeout: 15_000 }, async () => {
+    const tlsServer = createBrokerServer({
+      service: main.service,
+      tokens: () => mainTokens,
+      metrics: main.metrics,
+      rate: { perSecond: 100, burst: 100 },
+      now: Date.now,
+      log,
+      tls: { cert: readFileSync(at('s1001.pem')), key: readFileSync(at('s1001.key')) },
+      limits: LIMITS,
+    });
+    await new Promise<void>((resolve) => tlsServer.listen(PORT_TLS_SMALL, '127.0.0.1', resolve));
+    try {
+      const started = Date.now();
+      await Promise.all([
+        silentFor(PORT_TLS_SMALL),
+        silentFor(PORT_TLS_SMALL),
+        silentFor(PORT_TLS_SMALL, Buffer.from('160301020001000200030368656c6c6f', 'hex')),
+      ]);
+      const took = Date.now() - started;
+      assert.ok(took < 5000, `silent TLS sockets held for ${String(took)} ms (headers timeout 500 ms)`);
+    } finally {
+      tlsServer.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        tlsServer.close(() => {
+          resolve();
+        }),
+      );
+    }
   });
 
   test(
