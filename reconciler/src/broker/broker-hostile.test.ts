@@ -781,7 +781,8 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
       const storm = { on: true };
       const latencies: number[] = [];
       const statuses = new Map<number, number>();
-      const requester = (async () => {
+      const stormStarted = performance.now();
+      const requester = async (): Promise<void> => {
         const agent = new Agent({ keepAlive: true, maxSockets: 1 });
         while (storm.on) {
           const started = performance.now();
@@ -790,7 +791,9 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
           statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         }
         agent.destroy();
-      })();
+      };
+      // Three clients asking for leases all through the storm, each on its own keep-alive connection.
+      const requesters = Promise.all([requester(), requester(), requester()]);
       const pending = Array.from({ length: 10 }, (_, b) => b);
       let accepted = 0;
       const worker = async (): Promise<void> => {
@@ -802,13 +805,14 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
       };
       await Promise.all([worker(), worker(), worker(), worker()]);
       storm.on = false;
-      await requester;
+      const stormMs = performance.now() - stormStarted;
+      await requesters;
       assert.equal(accepted, 10_000);
       assert.deepEqual([...statuses.keys()], [200]);
       const sorted = [...latencies].sort((a, b) => a - b);
       const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
       console.log(
-        `storm: ${latencies.length} lease requests during 10,000 feedback events: p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${at(1).toFixed(1)} ms`,
+        `storm: ${latencies.length} lease requests during 10,000 feedback events (${stormMs.toFixed(0)} ms): p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${at(1).toFixed(1)} ms`,
       );
       assert.ok(latencies.length > 0);
       assert.ok(at(1) < 5000, `a lease request took ${at(1)} ms during the storm`);
