@@ -973,60 +973,21 @@ describe('the broker runnable: tokens file', { concurrency: false }, () => {
 describe('the broker runnable: TLS', { concurrency: false }, () => {
   const dir = tempDir('broker-hostile-tls');
   const at = (name: string): string => path.join(dir, name);
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const openssl = (args: string): void => {
+    execFileSync('openssl', args.split(' '), { cwd: dir, stdio: 'ignore' });
   };
   const runLogs: string[] = [];
   let running: Awaited<ReturnType<typeof startRunnable>> | undefined;
   let ca: Buffer;
 
   before(async () => {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=torfleet test CA',
-    );
+    // A CA, and two server certificates it signed (serials 1001 and 1002) for 127.0.0.1.
+    openssl('req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=torfleet-test-CA');
     writeFileSync(at('ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
     for (const serial of ['1001', '1002']) {
+      openssl(`req -newkey rsa:2048 -nodes -keyout s${serial}.key -out s${serial}.csr -subj /CN=127.0.0.1`);
       openssl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `s${serial}.key`,
-        '-out',
-        `s${serial}.csr`,
-        '-subj',
-        '/CN=127.0.0.1',
-      );
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        `s${serial}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-set_serial',
-        `0x${serial}`,
-        '-days',
-        '2',
-        '-extfile',
-        'ext',
-        '-out',
-        `s${serial}.pem`,
+        `x509 -req -in s${serial}.csr -CA ca.pem -CAkey ca.key -set_serial 0x${serial} -days 2 -extfile ext -out s${serial}.pem`,
       );
     }
     ca = readFileSync(at('ca.pem'));
