@@ -67,7 +67,7 @@ export async function readJsonBody(request: IncomingMessage): Promise<JsonBody> 
 
 /** The whole body, or null once it grows past MAX_BODY_BYTES (reading stops there). Plain events: no async iterator. */
 function readCapped(request: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
@@ -84,8 +84,11 @@ function readCapped(request: IncomingMessage): Promise<Buffer | null> {
     request.once('end', () => {
       resolve(chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(chunks));
     });
-    request.once('error', reject);
-    // A client that goes away mid-body: the answer is never sent, but the promise settles.
+    // A client that goes away mid-body ('aborted', a reset): its mistake, not the broker's, so no rejection (that
+    // would be logged as a failed call); the answer is never sent, but the promise settles.
+    request.once('error', () => {
+      resolve(null);
+    });
     request.once('close', () => {
       if (!request.complete) resolve(null);
     });

@@ -123,7 +123,12 @@ export function createBrokerServer(options: BrokerHttpOptions): Server | HttpsSe
         },
       );
     }
-    if (path === '/api/v1/proxy/health') return { status: 200, body: service.healthView() };
+    if (path === '/api/v1/proxy/health') {
+      // A body here is never read: close after the answer, or node would read (and drop) all of it, however large.
+      const hasBody =
+        request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+      return { status: 200, body: service.healthView(), ...(hasBody ? { close: true } : {}) };
+    }
     const body = await readJsonBody(request);
     if (!body.ok) {
       const { status, code, message, field } = body.refusal;
@@ -192,7 +197,17 @@ export function createBrokerServer(options: BrokerHttpOptions): Server | HttpsSe
     requireHostHeader: false,
   };
   const server = options.tls
-    ? createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, handle)
+    ? createHttpsServer(
+        {
+          ...serverOptions,
+          // The HTTP timeouts start only once the handshake is done: without this, a socket that never finishes
+          // its TLS handshake (silent, or half a ClientHello) holds a connection slot for node's default 120 s.
+          handshakeTimeout: limits.headersTimeoutMs,
+          cert: options.tls.cert,
+          key: options.tls.key,
+        },
+        handle,
+      )
     : createHttpServer(serverOptions, handle);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
@@ -202,7 +217,10 @@ export function createBrokerServer(options: BrokerHttpOptions): Server | HttpsSe
       return;
     }
     const { status, code } = parserErrorOf(failure.code);
-    const message = `the request is not well-formed HTTP/1.1 (${failure.code ?? 'parse error'}): see clients/PROTOCOL.md`;
+    const message =
+      code === 'request_timeout'
+        ? 'the request did not arrive in time: send the headers and body at once'
+        : `the request is not well-formed HTTP/1.1 (${failure.code ?? 'parse error'}): see clients/PROTOCOL.md`;
     if (writeRawError(socket, status, { code, message, field: null })) metrics.observeRequest('other', status, 0);
   });
   server.on('tlsClientError', (_failure: Error, socket: Duplex) => {
