@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
+import { presentedBearer } from '../api/bearer-token.js';
 import { DEFAULT_API_LIMITS, type ApiLimits } from '../api/api-server.js';
 import { parserErrorOf, writeRawError } from '../api/raw-answers.js';
 import type { Logger } from '../logger.js';
@@ -88,7 +89,7 @@ export function createBrokerServer(options: BrokerHttpOptions): Server | HttpsSe
         close: true,
       });
     }
-    const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const presented = presentedBearer(request.headers.authorization);
     const client = options.tokens().identify(presented);
     const limited = (client === null ? perPeer : perClient).take(
       client ?? `peer ${request.socket.remoteAddress ?? ''}`,

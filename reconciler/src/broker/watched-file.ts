@@ -13,7 +13,9 @@ export type Parsed<T> =
  */
 export class WatchedFiles<T> {
   #value: T;
+  #texts: readonly Buffer[] = [];
   #stops: Stop[] = [];
+  #settle: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly files: readonly string[],
@@ -25,6 +27,7 @@ export class WatchedFiles<T> {
     const first = this.#read();
     if (!first.ok) throw new Error(first.errors.join('; '));
     this.#value = first.value;
+    this.#texts = first.texts;
   }
 
   get value(): T {
@@ -34,16 +37,21 @@ export class WatchedFiles<T> {
   /** Starts following the files; `stop` ends it. */
   watch(): void {
     this.#stops = this.files.map((file) => watchFile(file, () => this.reload()));
+    // A watcher takes a moment to start: a change made meanwhile is caught by one more read once it has.
+    this.#settle = setTimeout(() => this.reload(), 1000);
+    this.#settle.unref();
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.#settle);
     await Promise.all(this.#stops.map(async (stop) => stop()));
     this.#stops = [];
   }
 
-  /** Reads the files again now; true when the new value took effect. */
+  /** Reads the files again now; true when they changed and the new value took effect. */
   reload(): boolean {
     const next = this.#read();
+    if (next.ok && this.#same(next.texts)) return false;
     if (!next.ok) {
       this.log.warn(`${this.what} changed but cannot be used; the previous one stays in effect`, {
         errors: next.errors,
@@ -51,12 +59,19 @@ export class WatchedFiles<T> {
       return false;
     }
     this.#value = next.value;
+    this.#texts = next.texts;
     this.onChange(next.value);
     this.log.info(`${this.what} read again`, { files: this.files });
     return true;
   }
 
-  #read(): Parsed<T> {
+  #same(texts: readonly Buffer[]): boolean {
+    return (
+      texts.length === this.#texts.length && texts.every((text, i) => text.equals(this.#texts[i] ?? Buffer.alloc(0)))
+    );
+  }
+
+  #read(): (Parsed<T> & { readonly ok: false }) | { readonly ok: true; readonly value: T; readonly texts: Buffer[] } {
     const texts: Buffer[] = [];
     for (const file of this.files) {
       try {
@@ -66,7 +81,8 @@ export class WatchedFiles<T> {
       }
     }
     try {
-      return this.parse(texts);
+      const parsed = this.parse(texts);
+      return parsed.ok ? { ok: true, value: parsed.value, texts } : parsed;
     } catch (error) {
       return { ok: false, errors: [errorMessage(error)] };
     }
