@@ -5,7 +5,8 @@
  * with 10,000 active leases. The real broker (the fixture broker: the service's HTTP server and decisions on a fixed
  * fleet of 100 proxies, leases in a database file), wrk as the load generator.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { parseVmRssKb } from '../gateway/proc-tree.js';
 import { startService } from '../gateway/spawned-service.js';
 import { postScript, wrk, type WrkFigures } from './wrk-run.js';
 
+const run = promisify(execFile);
 const BROKER_PORT = 26950;
 const FLOOR_PORT = 26951;
 const TOKEN = 'bench-broker-token';
@@ -105,6 +107,22 @@ async function lease(port: number, count: number, concurrency: number): Promise<
 const row = (name: string, figures: WrkFigures, perRequest = 1): string =>
   `| ${name} | ${Math.round(figures.requestsPerSecond * perRequest).toLocaleString('en-US')} | ${figures.p50Ms.toFixed(2)} | ${figures.p99Ms.toFixed(2)} | ${String(figures.non2xx + figures.errors)} |`;
 
+/** The clients' own benches (cached resolution, time to fallback), each printing Markdown rows. */
+async function clientBenches(): Promise<void> {
+  console.log('\n| client | what | figures | | |\n|---|---|---|---|---|');
+  for (const [command, args] of [
+    ['python3', [packagePath('clients', 'python', 'bench_cached_resolution.py')]],
+  ] as const) {
+    const { stdout } = await run(command, [...args], { maxBuffer: 1 << 20, timeout: 300_000 });
+    process.stdout.write(
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith('|'))
+        .join('\n') + '\n',
+    );
+  }
+}
+
 export async function benchBroker(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'torfleet-bench-broker-'));
   const broker = await startBroker(dir, BROKER_PORT);
@@ -178,4 +196,5 @@ export async function benchBroker(): Promise<void> {
     fresh.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
+  await clientBenches();
 }
