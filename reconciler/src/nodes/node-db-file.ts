@@ -126,7 +126,7 @@ export function rebuildNodeDatabase(file: string, damage: unknown, now: () => Da
 }
 
 /** The tables a working database has; one missing means the file was damaged or edited by hand. */
-const TABLES = ['leases', 'node_state', 'refreshes', 'relays', 'source_state'];
+const TABLES = ['content_jobs', 'leases', 'node_state', 'refreshes', 'relays', 'source_state'];
 
 function openVerified(file: string): Database.Database {
   const db = new Database(file);

@@ -95,4 +95,30 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX leases_sticky ON leases (client, exchange_id, connection_type, region, expires_at);
   CREATE INDEX leases_expiry ON leases (expires_at);
   `,
+  // Content jobs (torrent/job-store.ts): fetched through a gateway route, stored by hash, shared as a torrent.
+  `
+  CREATE TABLE content_jobs (
+    id TEXT PRIMARY KEY,
+    client TEXT NOT NULL,                 -- who asked: a token's client name, or "hmac"
+    status TEXT NOT NULL CHECK (status IN ('QUEUED', 'FETCHING', 'PACKAGING', 'SEEDING', 'READY', 'FAILED', 'CANCELLED')),
+    url TEXT NOT NULL,
+    method TEXT NOT NULL,
+    headers TEXT NOT NULL,                -- JSON object, as given (never logged)
+    body TEXT,
+    route TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    progress INTEGER NOT NULL DEFAULT 0,  -- bytes fetched so far
+    content_hash TEXT,                    -- SHA-256 hex of the content, once fetched
+    content_size INTEGER,
+    content_type TEXT,
+    infohash TEXT,                        -- the torrent's, once packaged
+    error_message TEXT,
+    created_at INTEGER NOT NULL,          -- ms since the epoch
+    updated_at INTEGER NOT NULL,
+    completed_at INTEGER,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX content_jobs_status ON content_jobs (status, created_at);
+  CREATE INDEX content_jobs_content ON content_jobs (content_hash);
+  `,
 ];
