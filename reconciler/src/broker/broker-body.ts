@@ -65,14 +65,14 @@ export async function readJsonBody(request: IncomingMessage): Promise<JsonBody> 
   }
 }
 
-/** The whole body, or null once it grows past MAX_BODY_BYTES (reading stops there). Plain events: no async iterator. */
-function readCapped(request: IncomingMessage): Promise<Buffer | null> {
+/** The whole body, or null once it grows past `maxBytes` (reading stops there). Plain events: no async iterator. */
+export function readCapped(request: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > maxBytes) {
         request.off('data', onData);
         request.pause();
         resolve(null);

@@ -31,7 +31,10 @@ export function brokerRunnable(options: BrokerRunnableOptions): Runnable {
   return {
     name: 'broker',
     async run({ signal, ready, log }) {
-      const tokens = startupRead(() => tokensOf(settings.tokensFile, log), 'TORFLEET_BROKER_TOKENS_FILE');
+      const tokens = startupRead(
+        () => watchedTokens(settings.tokensFile, 'the broker tokens file', log),
+        'TORFLEET_BROKER_TOKENS_FILE',
+      );
       const serving: { server?: Server | HttpsServer } = {};
       const tls =
         settings.tls &&
@@ -87,19 +90,21 @@ export function brokerRunnable(options: BrokerRunnableOptions): Runnable {
   };
 }
 
-function tokensOf(file: string, log: Logger): WatchedFiles<ClientTokens> {
+/** A tokens file (`CLIENT_NAME SHA256_HEX` lines), re-read when it changes; `what` names it in logs. */
+export function watchedTokens(file: string, what: string, log: Logger): WatchedFiles<ClientTokens> {
   return new WatchedFiles(
     [file],
     ([text]) => {
       const parsed = parseClientTokens(file, text?.toString('utf8') ?? '');
       return parsed.ok ? { ok: true, value: parsed.tokens } : parsed;
     },
-    'the broker tokens file',
+    what,
     log,
   );
 }
 
-function startupRead<T>(read: () => T, setting: string): T {
+/** `read()`, its failure a ConfigError naming `setting` (`run` ends at start-up). */
+export function startupRead<T>(read: () => T, setting: string): T {
   try {
     return read();
   } catch (error) {

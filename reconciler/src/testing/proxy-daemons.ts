@@ -80,7 +80,7 @@ async function started(child: ChildProcess, port: number, name: string): Promise
   return { port, output: () => output, stop };
 }
 
-function canConnect(port: number): Promise<boolean> {
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

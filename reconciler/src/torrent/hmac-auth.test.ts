@@ -77,6 +77,22 @@ describe('HMAC request signatures (the contract: METHOD\\nPATH\\nX-Timestamp\\nB
     assert.ok(!late.ok && late.reason === 'stale');
   });
 
+  test('a GET signed once may be sent again within the window (polling a status); a DELETE may not', () => {
+    const verifier = new SignatureVerifier(SECRET, () => NOW);
+    const get = (method: string): SignedRequest => ({
+      method,
+      path: '/v1/requests/job_1',
+      timestamp: String(NOW),
+      signature: signature(SECRET, method, '/v1/requests/job_1', String(NOW), Buffer.alloc(0)),
+      body: Buffer.alloc(0),
+    });
+    assert.deepEqual(verifier.check(get('GET')), { ok: true });
+    assert.deepEqual(verifier.check(get('GET')), { ok: true });
+    assert.deepEqual(verifier.check(get('DELETE')), { ok: true });
+    const replayed = verifier.check(get('DELETE'));
+    assert.ok(!replayed.ok && replayed.reason === 'replayed');
+  });
+
   test('remembered signatures stay bounded', () => {
     const verifier = new SignatureVerifier(SECRET, () => NOW, 100);
     for (let i = 0; i < 1000; i++) {

@@ -3,6 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** How far a request's `X-Timestamp` may be from the service's clock, either way (the contract: 300 s). */
 export const REPLAY_WINDOW_SECONDS = 300;
 
+/** Methods whose signed requests are refused when received twice (a replayed POST would make a second job). */
+const CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /** What a signed request carries, as received. */
 export interface SignedRequest {
   readonly method: string;
@@ -31,8 +34,9 @@ export function signature(secret: Buffer, method: string, path: string, timestam
 
 /**
  * Checks a signed request: both headers present, the timestamp whole seconds within REPLAY_WINDOW_SECONDS of
- * `nowSeconds`, the signature the body's (compared in constant time), and not seen before within the window (an
- * identical request sent twice is a replay: the second is refused). Signatures are remembered
+ * `nowSeconds`, the signature the body's (compared in constant time), and, for a request that changes something
+ * (POST, PUT, PATCH, DELETE), not seen before within the window (an identical request sent twice is a replay: the
+ * second is refused). Signatures are remembered
  * while a replay could still pass the time check, at most `maxRemembered` (the oldest forgotten first).
  */
 export class SignatureVerifier {
@@ -76,6 +80,9 @@ export class SignatureVerifier {
         message: 'X-Signature is not HEX(HMAC-SHA256(secret, METHOD\\nPATH\\nX-Timestamp\\nBODY)) of this request',
       };
     }
+    // A GET or HEAD sent again reads again (a client polling a job's status twice in one second signs the same
+    // bytes): harmless, so only requests that change something are refused when replayed.
+    if (!CHANGING.has(request.method.toUpperCase())) return { ok: true };
     const key = expected.toString('hex');
     this.#forget(now);
     if (this.#seen.has(key)) {

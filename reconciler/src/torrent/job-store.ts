@@ -74,6 +74,7 @@ export class JobStore {
   readonly #holders: Database.Statement<[string], { holders: number }>;
   readonly #expired: Database.Statement<[number], JobRow>;
   readonly #progress: Database.Statement<[number, number, string]>;
+  readonly #count: Database.Statement<[string], { n: number }>;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
@@ -96,6 +97,7 @@ export class JobStore {
     this.#progress = db.prepare(
       "UPDATE content_jobs SET progress = ?, updated_at = ? WHERE id = ? AND status = 'FETCHING'",
     );
+    this.#count = db.prepare('SELECT count(*) AS n FROM content_jobs WHERE status = ?');
     this.#holders = db.prepare(
       `SELECT count(*) AS holders FROM content_jobs WHERE content_hash = ? AND status IN ${HOLDING}`,
     );
@@ -166,6 +168,10 @@ export class JobStore {
   /** Bytes fetched so far by a FETCHING job; false when it is not fetching (cancelled meanwhile). */
   progress(id: string, bytes: number, now: number): boolean {
     return this.#progress.run(bytes, now, id).changes > 0;
+  }
+
+  count(status: JobStatus): number {
+    return this.#count.get(status)?.n ?? 0;
   }
 
   /** How many jobs still hold a content (its file may be freed at 0). */
