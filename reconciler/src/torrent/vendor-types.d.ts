@@ -84,7 +84,7 @@ declare module 'bittorrent-protocol' {
     on(event: 'handshake', listener: (infoHash: string, peerId: string, extensions: WireExtensions) => void): this;
     /** MSE/PE responder: the hex SHA-1 of ('req2' + infohash) the initiator sent; answer with setInfoHash. */
     on(event: 'crypto-infohash', listener: (req2Hash: string) => void): this;
-    on(event: 'interested' | 'uninterested' | 'close' | 'end' | 'finish', listener: () => void): this;
+    on(event: 'interested' | 'uninterested' | 'drain' | 'close' | 'end' | 'finish', listener: () => void): this;
     on(
       event: 'request',
       listener: (
