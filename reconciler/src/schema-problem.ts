@@ -27,7 +27,7 @@ export function schemaProblem(
   const description = (error.parentSchema as { description?: string } | undefined)?.description;
   switch (error.keyword) {
     case 'required':
-      return { field: at(String(params.missingProperty)), message: 'missing' };
+      return { field: at(String(params.missingProperty)), message: 'missing: this body needs this field' };
     case 'anyOf':
       return { field: fieldAt(prefix, path), message: anyOfMessage };
     case 'additionalProperties':

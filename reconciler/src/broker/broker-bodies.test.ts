@@ -26,7 +26,11 @@ describe('proxy request bodies', () => {
     ['not an object', [REQUEST], { field: '', message: 'must be a JSON object' }],
     ['null', null, { field: '', message: 'must be a JSON object' }],
     ['a string', 'US', { field: '', message: 'must be a JSON object' }],
-    ['region missing', { exchange_id: 'x', connection_type: 'rest' }, { field: 'region', message: 'missing' }],
+    [
+      'region missing',
+      { exchange_id: 'x', connection_type: 'rest' },
+      { field: 'region', message: 'missing: this body needs this field' },
+    ],
     ['region a number', { ...REQUEST, region: 1 }, { field: 'region', says: /^must be string: US, NON_US/ }],
     ['region empty', { ...REQUEST, region: '' }, { field: 'region', says: /^US, NON_US, a country code/ }],
     ['region too long', { ...REQUEST, region: 'x'.repeat(65) }, { field: 'region', says: /^US, NON_US/ }],
@@ -47,7 +51,11 @@ describe('proxy request bodies', () => {
       { ...REQUEST, metadata: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) },
       { field: 'metadata', says: /at most 32 keys/ },
     ],
-    ['a prototype key', JSON.parse('{"__proto__": {"region": "US"}}'), { field: 'exchange_id', message: 'missing' }],
+    [
+      'a prototype key',
+      JSON.parse('{"__proto__": {"region": "US"}}'),
+      { field: 'exchange_id', message: 'missing: this body needs this field' },
+    ],
   ];
   for (const [name, body, want] of REFUSED) {
     test(`refused: ${name}`, () => {
@@ -108,7 +116,7 @@ describe('feedback bodies', () => {
 
   const REFUSED: ReadonlyArray<[string, unknown, BodyProblem | { field: string; says: RegExp }]> = [
     ['no proxy named', { event: 'result' }, { field: '', says: /give lease_id, proxy_id or proxy_url/ }],
-    ['no event', { lease_id: 'l1' }, { field: 'event', message: 'missing' }],
+    ['no event', { lease_id: 'l1' }, { field: 'event', message: 'missing: this body needs this field' }],
     ['an unknown event', { lease_id: 'l1', event: 'boom' }, { field: 'event', says: /^connect \/ release/ }],
     [
       'a status code out of range',
@@ -145,7 +153,7 @@ describe('feedback bodies', () => {
     [
       'the third event of a batch',
       [{ lease_id: 'a', event: 'result' }, { lease_id: 'b', event: 'result' }, { lease_id: 'c' }],
-      { field: '[2].event', message: 'missing' },
+      { field: '[2].event', message: 'missing: this body needs this field' },
     ],
     [
       'a batch item that is no object',

@@ -21,6 +21,8 @@ import { HealthMonitor } from '../probe/health-monitor.js';
 import { HealthChecker } from '../probe/proxy-health.js';
 import { torHealth } from '../tor-control/control-client.js';
 import { GatewayInputs, gatewayInputOf } from '../gateway/gateway-inputs.js';
+import { buildRouteTable } from '../gateway/route-table.js';
+import type { RouteTable } from '../gateway/route-types.js';
 import { GatewayThread } from '../gateway/gateway-thread.js';
 import { UnusableProxies } from '../gateway/unusable-proxies.js';
 import { Controller } from '../reconcile/controller.js';
@@ -34,6 +36,8 @@ import { fleetWatchRunnable } from '../service/fleet-watch-runnable.js';
 import { gatewayRunnable } from '../service/gateway-runnable.js';
 import { healthMonitorRunnable } from '../service/health-monitor-runnable.js';
 import { brokerRunnable } from '../service/broker-runnable.js';
+import { contentRunnable } from '../service/content-runnable.js';
+import { ContentServiceParts } from '../torrent/content-service.js';
 import { nodeRefreshRunnable } from '../service/node-refresh-runnable.js';
 import { ticker, type Runnable } from '../service/runnable.js';
 import { runtimeWatchRunnable } from '../service/runtime-watch-runnable.js';
@@ -118,6 +122,13 @@ export function runServices(context: CliContext): RunServices {
         enqueue(`broker: clients keep failing through ${proxy}; re-pinning it`);
       },
     });
+  // Content jobs (TORFLEET_TORRENT_SECRET): jobs in the same database file, fetched through gateway routes.
+  const content = settings.torrent && {
+    settings: settings.torrent,
+    parts: new ContentServiceParts(openNodeDatabase(settings.db, () => new Date(context.now()), log).db),
+  };
+  let routes: RouteTable | null = null;
+  let unusableNow: ReadonlySet<string> = new Set();
   const avoidedExits = (): ReadonlySet<string> => {
     const quarantined = prober.quarantined();
     return brokerParts ? new Set([...quarantined, ...brokerParts.repin.avoided()]) : quarantined;
@@ -160,7 +171,10 @@ export function runServices(context: CliContext): RunServices {
       ignoredObjects: () => runtime.ignored().length,
       liveness: () => controller.liveness(),
       runnables: () => supervisor.view(),
-      extraMetrics: async () => (await gateway.metricsText()) + ((await brokerParts?.metrics.registry.metrics()) ?? ''),
+      extraMetrics: async () =>
+        (await gateway.metricsText()) +
+        ((await brokerParts?.metrics.registry.metrics()) ?? '') +
+        ((await content?.parts.metrics.registry.metrics()) ?? ''),
     },
     token: settings.apiToken ?? undefined,
     log,
@@ -170,6 +184,10 @@ export function runServices(context: CliContext): RunServices {
       const done = await reconcilePass(deps, onRevision, signal);
       fleet = done.fleet;
       gatewayInputs.set(fleet.gateway ? gatewayInputOf(fleet, done.plan, true) : null);
+      if (content) {
+        const { exitCountries } = gatewayInputOf(fleet, done.plan, true);
+        routes = buildRouteTable(fleet, { corporate: true, exitCountries: (name) => exitCountries[name] ?? [] });
+      }
       if (broker && brokerParts) {
         const pools = fleet.pools.map((pool) => pool.name);
         brokerParts.service.setFleet(brokerFleetOf(done.plan, pools, fleet.broker.regions, broker.settings.proxyHost));
@@ -196,7 +214,8 @@ export function runServices(context: CliContext): RunServices {
     wanted: () => (controller.lastPlan()?.changes ?? []).flatMap((change) => (change.after ? [change.after.name] : [])),
     failing: (proxy) => prober.check(proxy)?.healthy === false,
     publish: (proxies) => {
-      brokerParts?.service.setUnusable(new Set(proxies));
+      unusableNow = new Set(proxies);
+      brokerParts?.service.setUnusable(unusableNow);
       return gatewayInputs.current() ? gateway.setUnusable(proxies) : Promise.resolve();
     },
     log,
@@ -210,6 +229,18 @@ export function runServices(context: CliContext): RunServices {
             service: brokerParts.service,
             metrics: brokerParts.metrics,
             now: () => context.now().getTime(),
+          }),
+        ]
+      : []),
+    ...(content
+      ? [
+          contentRunnable(content.parts, {
+            settings: content.settings,
+            contentRoot: path.resolve(settings.stateDir, 'content'),
+            routes: () => routes,
+            health: { usable: (member) => member.kind !== 'tor' || !unusableNow.has(member.id) },
+            now: () => context.now().getTime(),
+            random: Math.random,
           }),
         ]
       : []),
@@ -259,6 +290,7 @@ export function runServices(context: CliContext): RunServices {
     close: () => {
       store.close();
       broker?.db.close();
+      content?.parts.close();
     },
   };
 }

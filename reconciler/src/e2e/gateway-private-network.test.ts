@@ -7,6 +7,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { aria2Download } from '../testing/aria2.js';
+import { contentCall } from '../testing/content-client.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { tempDir } from '../testing/temp-dir.js';
@@ -17,7 +19,8 @@ import { waitFor } from '../wait-for.js';
  * The gateway and the broker inside `torfleet run`, end to end on the private Tor network: through one port, each
  * pool's traffic leaves by its pinned exit (HTTP absolute-URI, CONNECT and SOCKS5 alike), a session keeps its exit,
  * a broker lease's proxy_url leaves by the leased proxy's exit, two leases on one rotating proxy get circuits of
- * their own, and a killed proxy container is skipped without a failed request.
+ * their own, a content job fetches through its route's exit and aria2c downloads its torrent, and a killed proxy
+ * container is skipped without a failed request.
  */
 const run = promisify(execFile);
 const docker = new Docker();
@@ -28,6 +31,8 @@ const GATEWAY = `127.0.0.1:${String(BASE + 40)}`; // the network takes BASE+0..B
 const TOKEN = 'gw-e2e-token-3f9a1c';
 const BROKER = `http://127.0.0.1:${String(BASE + 41)}`;
 const BROKER_TOKEN = 'brk-e2e-token-8d20c4';
+const CONTENT = `http://127.0.0.1:${String(BASE + 42)}`; // its seeder on BASE+43, aria2c on BASE+44/45
+const CONTENT_SECRET = Buffer.from('content-e2e-secret-5be21f0c9a');
 const dir = tempDir('gateway-e2e');
 const work = path.join(dir, 'work');
 const bare = path.join(dir, 'fleet.git');
@@ -128,6 +133,9 @@ describe('the gateway on a private Tor network', { concurrency: false, timeout: 
         GATEWAY_TOKEN: TOKEN,
         TORFLEET_BROKER_LISTEN: `127.0.0.1:${String(BASE + 41)}`,
         TORFLEET_BROKER_TOKENS_FILE: tokensFile,
+        TORFLEET_TORRENT_SECRET: CONTENT_SECRET.toString(),
+        TORFLEET_TORRENT_LISTEN: `127.0.0.1:${String(BASE + 42)}`,
+        TORFLEET_TORRENT_PEER_PORT: String(BASE + 43),
       }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -145,6 +153,7 @@ describe('the gateway on a private Tor network', { concurrency: false, timeout: 
     await network.stop();
     assert.ok(!logs.includes(TOKEN), 'the gateway token appeared in the service output');
     assert.ok(!logs.includes(BROKER_TOKEN), 'the broker token appeared in the service output');
+    assert.ok(!logs.includes(CONTENT_SECRET.toString()), 'the content secret appeared in the service output');
   });
 
   test('each pool leaves by its pinned exit, by HTTP, CONNECT and SOCKS5 on the one port', async () => {
@@ -228,6 +237,36 @@ describe('the gateway on a private Tor network', { concurrency: false, timeout: 
     );
     assert.ok(circuitOf[0] && circuitOf[1], `a circuit for each lease in:\n${circuits.join('\n')}`);
     assert.notEqual(circuitOf[0], circuitOf[1], 'each lease on its own circuit');
+  });
+
+  test("a content job fetches through its route (the origin sees the route's exit) and aria2c downloads it", async () => {
+    await settled('http', `${ID}-de`);
+    const call = (method: string, where: string, body?: unknown) =>
+      contentCall(CONTENT, { secret: CONTENT_SECRET }, method, where, body);
+    const submitted = await call('POST', '/v1/requests', { url: network.echoUrl, route: `${ID}-de` });
+    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+    const id = (submitted.body as { id: string }).id;
+    const job = await waitFor(
+      `content job ${id} READY`,
+      async () => {
+        const now = (await call('GET', `/v1/requests/${id}`)).body as Record<string, unknown>;
+        if (now.status === 'FAILED') assert.fail(String(now.error_message));
+        return now.status === 'READY' ? now : undefined;
+      },
+      60_000,
+    );
+    const torrent = await call('GET', `/v1/requests/${id}/torrent`);
+    const into = tempDir('gateway-e2e-aria2');
+    writeFileSync(path.join(into, 'job.torrent'), torrent.bytes);
+    const result = await aria2Download(path.join(into, 'job.torrent'), into, BASE + 44);
+    assert.equal(result.code, 0, result.output);
+    const fetched = readFileSync(path.join(into, String(job.content_hash)));
+    assert.equal(createHash('sha256').update(fetched).digest('hex'), job.content_hash);
+    assert.equal(
+      (JSON.parse(fetched.toString()) as { IP: string }).IP,
+      network.exits.de.address,
+      'the echo saw the DE exit',
+    );
   });
 
   test('a killed proxy container is skipped without a failed request', async () => {

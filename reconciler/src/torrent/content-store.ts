@@ -78,9 +78,11 @@ export class ContentStore {
     return exists(contentPath(this.root, sha256));
   }
 
-  /** Frees a content (the caller knows no job holds it any more). */
+  /** Frees a content (the caller knows no job holds it any more), and its torrent kept beside it. */
   async remove(sha256: string): Promise<void> {
-    await rm(contentPath(this.root, sha256), { force: true });
+    const file = contentPath(this.root, sha256);
+    await rm(file, { force: true });
+    await rm(`${file}.torrent`, { force: true });
   }
 
   /** Removes partial files a crash left behind (call at start, before any ingest). */

@@ -16,6 +16,7 @@ describe('content job settings', () => {
   test('the defaults', () => {
     assert.deepEqual(readSettings({ TORFLEET_TORRENT_SECRET: SECRET }).torrent, {
       listen: { host: '127.0.0.1', port: 8091 },
+      publicHost: '127.0.0.1',
       secret: Buffer.from(SECRET),
       tokensFile: null,
       workers: 2,
@@ -49,6 +50,7 @@ describe('content job settings', () => {
     }).torrent;
     assert.deepEqual(settings, {
       listen: { host: '::1', port: 9091 },
+      publicHost: '::1',
       secret: Buffer.from(SECRET),
       tokensFile: '/etc/torfleet/torrent-tokens',
       workers: 4,
@@ -87,6 +89,14 @@ describe('content job settings', () => {
       /TORFLEET_TORRENT_WORKERS is 0; use at least 1/,
     ],
     [{ TORFLEET_TORRENT_SECRET: SECRET, TORFLEET_TORRENT_PEER_PORT: '70000' }, /TORFLEET_TORRENT_PEER_PORT is "70000"/],
+    [
+      { TORFLEET_TORRENT_SECRET: SECRET, TORFLEET_TORRENT_LISTEN: '0.0.0.0:8091' },
+      /the wildcard 0\.0\.0\.0: set TORFLEET_TORRENT_PUBLIC_HOST/,
+    ],
+    [
+      { TORFLEET_TORRENT_SECRET: SECRET, TORFLEET_TORRENT_PUBLIC_HOST: 'seed.example' },
+      /TORFLEET_TORRENT_PUBLIC_HOST is "seed.example": give the IP address/,
+    ],
   ];
   for (const [env, message] of REFUSED) {
     test(`refused: ${JSON.stringify(Object.keys(env))} ${message.source.slice(0, 40)}`, () => {

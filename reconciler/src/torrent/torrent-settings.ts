@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, errorMessage } from '../errors.js';
+import { isIP } from 'node:net';
+import { isWildcardAddress } from '../fleet/ip-address.js';
 import { parseListenSetting, type ListenAddress } from '../listen-address.js';
 import { parseCountSetting, parseDurationSetting, parseSizeSetting } from '../setting-values.js';
 
@@ -21,6 +23,12 @@ export interface TorrentSettings {
   readonly mimeAllowlist: readonly string[];
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
+  /**
+   * TORFLEET_TORRENT_PUBLIC_HOST (default: the listen address's host): the IP address downloaders reach the
+   * tracker and the seeder at (the torrents' announce URL, the seeder's entry in the tracker). Required when
+   * the listen address is a wildcard.
+   */
+  readonly publicHost: string;
   /** TORFLEET_TORRENT_PEER_PORT (default 6881): the seeder's TCP port, on the listen address's host. */
   readonly peerPort: number;
   /** TORFLEET_TORRENT_UPLOAD_RATE (default 0: unlimited): bytes per second the seeder sends in all. */
@@ -79,8 +87,18 @@ export function readTorrentSettings(get: (name: string) => string | undefined): 
   if (peerPort < 1) throw new ConfigError('TORFLEET_TORRENT_PEER_PORT is 0; use a port from 1 to 65535');
   const workers = parseCountSetting('TORFLEET_TORRENT_WORKERS', get('TORFLEET_TORRENT_WORKERS') ?? '2', 64);
   if (workers < 1) throw new ConfigError('TORFLEET_TORRENT_WORKERS is 0; use at least 1');
+  const listen = parseListenSetting('TORFLEET_TORRENT_LISTEN', get('TORFLEET_TORRENT_LISTEN') ?? '127.0.0.1:8091');
+  const publicHost = get('TORFLEET_TORRENT_PUBLIC_HOST') ?? listen.host;
+  if (isIP(publicHost) === 0 || isWildcardAddress(publicHost)) {
+    throw new ConfigError(
+      get('TORFLEET_TORRENT_PUBLIC_HOST') === undefined
+        ? `TORFLEET_TORRENT_LISTEN is the wildcard ${listen.host}: set TORFLEET_TORRENT_PUBLIC_HOST to the IP address downloaders reach this host at (the torrents announce to it)`
+        : `TORFLEET_TORRENT_PUBLIC_HOST is ${JSON.stringify(publicHost)}: give the IP address (not a name, not a wildcard) downloaders reach this host at`,
+    );
+  }
   return {
-    listen: parseListenSetting('TORFLEET_TORRENT_LISTEN', get('TORFLEET_TORRENT_LISTEN') ?? '127.0.0.1:8091'),
+    listen,
+    publicHost,
     secret,
     tokensFile: get('TORFLEET_TORRENT_TOKENS_FILE') ?? null,
     workers,
