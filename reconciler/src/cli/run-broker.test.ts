@@ -43,6 +43,8 @@ pools:
   - {name: ${ID}-de, geo: [DE], mode: rotating, count: 1, basePort: ${String(BASE + 20)}}
 `;
 
+const CONTENT_SECRET = 'run-content-secret-7f3e21a9';
+
 function start(): ChildProcess {
   const child = spawn(process.execPath, [TORFLEET_BIN, 'run'], {
     env: cleanEnv({
@@ -57,6 +59,10 @@ function start(): ChildProcess {
       TORFLEET_LISTEN: API,
       TORFLEET_BROKER_LISTEN: `127.0.0.1:${String(BASE + 1)}`,
       TORFLEET_BROKER_TOKENS_FILE: tokensFile,
+      // The content jobs service too: its series must pass promtool beside the others.
+      TORFLEET_TORRENT_SECRET: CONTENT_SECRET,
+      TORFLEET_TORRENT_LISTEN: `127.0.0.1:${String(BASE + 2)}`,
+      TORFLEET_TORRENT_PEER_PORT: String(BASE + 3),
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -168,6 +174,9 @@ describe('torfleet run with the broker', { concurrency: false, timeout: 240_000 
     assert.match(text, /torfleet_broker_leases_total\{region="US",result="sticky"\} 2/); // the first lease was asked for by the wait, then twice again
     assert.match(text, /torfleet_broker_feedback_events_total\{class="success"\} 1/);
     assert.match(text, new RegExp(`torfleet_broker_proxies\\{pool="${ID}-us",state="healthy"\\} 2`));
+    assert.match(text, /^torfleet_torrent_jobs\{status="READY"\} 0$/m);
+    assert.match(text, /^torfleet_torrent_active_peers 0$/m);
+    assert.match(text, /^torfleet_torrent_fetch_duration_seconds_count\{result="ok"\} 0$/m);
     const file = path.join(dir, 'metrics.txt');
     writeFileSync(file, text);
     await execute('sh', ['-c', `promtool check metrics < ${file}`]);
@@ -192,6 +201,8 @@ describe('torfleet run with the broker', { concurrency: false, timeout: 240_000 
   test('no token and no reported password in any output', async () => {
     await stop(service);
     assert.ok(output.includes('broker listening'), output.slice(-2000));
+    assert.ok(output.includes('content service listening'), output.slice(-2000));
     assert.doesNotMatch(output, /brk-run-token|hunter2/);
+    assert.ok(!output.includes(CONTENT_SECRET), 'the content secret appeared in the output');
   });
 });
