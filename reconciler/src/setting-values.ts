@@ -40,3 +40,20 @@ export function parseSizeSetting(name: string, text: string, max: number): numbe
   }
   return value;
 }
+
+/**
+ * `PREFIX_RATE` calls per second per client (default `perSecond`) and `PREFIX_BURST` at once (default twice the
+ * rate): a service's per-client rate limit.
+ */
+export function parseRateSettings(
+  prefix: string,
+  get: (name: string) => string | undefined,
+  perSecondDefault: number,
+): { readonly perSecond: number; readonly burst: number } {
+  const perSecond = parseCountSetting(`${prefix}_RATE`, get(`${prefix}_RATE`) ?? String(perSecondDefault), 100_000);
+  const burst = parseCountSetting(`${prefix}_BURST`, get(`${prefix}_BURST`) ?? String(2 * perSecond), 200_000);
+  if (perSecond < 1 || burst < 1) {
+    throw new ConfigError(`${prefix}_RATE and ${prefix}_BURST must be at least 1 (requests per second, and at once)`);
+  }
+  return { perSecond, burst };
+}

@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 import { isIP } from 'node:net';
 import { parseListenSetting, requireBeyondLoopback, type ListenAddress } from '../listen-address.js';
 import type { RateLimit } from '../rate-limit/token-bucket.js';
-import { parseCountSetting, parseDurationSetting } from '../setting-values.js';
+import { parseDurationSetting, parseRateSettings } from '../setting-values.js';
 import { FALLBACK_POLICIES, type FallbackPolicy } from './lease-answer.js';
 
 /** The broker's settings (`torfleet run`); the broker is off (null) until TORFLEET_BROKER_TOKENS_FILE is set. */
@@ -64,24 +64,13 @@ export function readBrokerSettings(get: (name: string) => string | undefined): B
       `TORFLEET_BROKER_PROXY_HOST is "${proxyHost}"; use the IP address clients reach the proxies at, such as 10.0.0.5`,
     );
   }
-  const perSecond = parseCountSetting('TORFLEET_BROKER_RATE', get('TORFLEET_BROKER_RATE') ?? '50', 100_000);
-  const burst = parseCountSetting(
-    'TORFLEET_BROKER_BURST',
-    get('TORFLEET_BROKER_BURST') ?? String(2 * perSecond),
-    200_000,
-  );
-  if (perSecond < 1 || burst < 1) {
-    throw new ConfigError(
-      'TORFLEET_BROKER_RATE and TORFLEET_BROKER_BURST must be at least 1 (requests per second, and at once)',
-    );
-  }
   return {
     listen,
     tokensFile,
     tls,
     leaseTtlSeconds: parseDurationSetting('TORFLEET_BROKER_LEASE_TTL', get('TORFLEET_BROKER_LEASE_TTL') ?? '5m') / 1000,
     fallback: fallback as FallbackPolicy,
-    rate: { perSecond, burst },
+    rate: parseRateSettings('TORFLEET_BROKER', get, 50),
     proxyHost,
   };
 }

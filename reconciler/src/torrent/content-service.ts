@@ -164,6 +164,7 @@ export class ContentServiceParts {
         working: runner.active(),
         seeder: seeder.stats(),
       }),
+      rate: settings.rate,
       now,
       log,
       observeRequest: (route, status) => {

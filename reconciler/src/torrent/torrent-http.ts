@@ -16,7 +16,7 @@ import type { ContentJob, JobStore } from './job-store.js';
 
 /** Largest `POST /v1/requests` body read: a URL, headers and a request body to send, not content. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
-const PER_CLIENT: RateLimit = { perSecond: 20, burst: 40 };
+/** Calls without a valid signature or token, and tracker announces, per peer address. */
 const PER_PEER: RateLimit = { perSecond: 50, burst: 100 };
 const JOB_PATH = /^\/v1\/requests\/([A-Za-z0-9_-]{1,64})(\/torrent|\/magnet)?$/;
 
@@ -36,6 +36,8 @@ export interface TorrentHttpOptions {
   /** `GET /announce`: the service's tracker (no auth: BitTorrent clients cannot sign; it knows only our torrents). */
   readonly tracker: (request: IncomingMessage, response: ServerResponse) => void;
   readonly health: () => Record<string, unknown>;
+  /** Per client (TORFLEET_TORRENT_RATE / _BURST). */
+  readonly rate: RateLimit;
   readonly now: () => number;
   readonly log: Logger;
   readonly observeRequest?: (route: string, status: number) => void;
@@ -73,7 +75,7 @@ type Caller = { readonly ok: true; readonly client: string } | { readonly ok: fa
  */
 export function createTorrentServer(options: TorrentHttpOptions): Server {
   const { store, runner, log, now } = options;
-  const perClient = new RateLimiter(PER_CLIENT, now);
+  const perClient = new RateLimiter(options.rate, now);
   const perPeer = new RateLimiter(PER_PEER, now);
 
   const authenticate = (request: IncomingMessage, path: string, body: Buffer): Caller => {
@@ -111,9 +113,13 @@ export function createTorrentServer(options: TorrentHttpOptions): Server {
     const target = request.url ?? '';
     const path = target.split('?')[0] ?? '';
     const method = request.method ?? '';
-    const peer = perPeer.take(request.socket.remoteAddress ?? '');
-    if (!peer.allowed) return limited(peer.retryAfterSeconds);
+    const byPeer = (): Answer | null => {
+      const peer = perPeer.take(request.socket.remoteAddress ?? '');
+      return peer.allowed ? null : limited(peer.retryAfterSeconds);
+    };
     if (path === '/announce') {
+      const refused = byPeer();
+      if (refused) return refused;
       options.tracker(request, response);
       return null;
     }
@@ -140,7 +146,7 @@ export function createTorrentServer(options: TorrentHttpOptions): Server {
     if (body === null) return tooLarge();
     // The signature covers the request target as sent (path and query).
     const caller = authenticate(request, target, body);
-    if (!caller.ok) return { ...caller.answer, close: true };
+    if (!caller.ok) return { ...(byPeer() ?? caller.answer), close: true };
     const quota = perClient.take(caller.client);
     if (!quota.allowed) return limited(quota.retryAfterSeconds);
     if (!jobPath) return create(caller.client, body);

@@ -28,6 +28,7 @@ describe('content job settings', () => {
       peerPort: 6881,
       uploadBytesPerSecond: 0,
       maxPeers: 50,
+      rate: { perSecond: 20, burst: 40 },
     });
   });
 
@@ -47,6 +48,7 @@ describe('content job settings', () => {
       TORFLEET_TORRENT_PEER_PORT: '51413',
       TORFLEET_TORRENT_UPLOAD_RATE: '512KiB',
       TORFLEET_TORRENT_PEERS: '8',
+      TORFLEET_TORRENT_RATE: '100',
     }).torrent;
     assert.deepEqual(settings, {
       listen: { host: '::1', port: 9091 },
@@ -62,6 +64,7 @@ describe('content job settings', () => {
       peerPort: 51413,
       uploadBytesPerSecond: 512 * 1024,
       maxPeers: 8,
+      rate: { perSecond: 100, burst: 200 },
     });
   });
 

@@ -3,7 +3,8 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { isIP } from 'node:net';
 import { isWildcardAddress } from '../fleet/ip-address.js';
 import { parseListenSetting, type ListenAddress } from '../listen-address.js';
-import { parseCountSetting, parseDurationSetting, parseSizeSetting } from '../setting-values.js';
+import type { RateLimit } from '../rate-limit/token-bucket.js';
+import { parseCountSetting, parseDurationSetting, parseRateSettings, parseSizeSetting } from '../setting-values.js';
 
 /** The content jobs service's settings (`torfleet run`); off (null) until TORFLEET_TORRENT_SECRET(_FILE) is set. */
 export interface TorrentSettings {
@@ -35,6 +36,8 @@ export interface TorrentSettings {
   readonly uploadBytesPerSecond: number;
   /** TORFLEET_TORRENT_PEERS (default 50): peer connections the seeder holds at once. */
   readonly maxPeers: number;
+  /** TORFLEET_TORRENT_RATE / TORFLEET_TORRENT_BURST (default 20 per second, bursts of 40), per client. */
+  readonly rate: RateLimit;
 }
 
 export const DEFAULT_MIME_ALLOWLIST = [
@@ -120,6 +123,7 @@ export function readTorrentSettings(get: (name: string) => string | undefined): 
         ? 0
         : parseSizeSetting('TORFLEET_TORRENT_UPLOAD_RATE', get('TORFLEET_TORRENT_UPLOAD_RATE') ?? '', 10 * 1024 ** 3),
     maxPeers: parseCountSetting('TORFLEET_TORRENT_PEERS', get('TORFLEET_TORRENT_PEERS') ?? '50', 10_000),
+    rate: parseRateSettings('TORFLEET_TORRENT', get, 20),
   };
 }
 
