@@ -87,7 +87,10 @@ export class JobRunner {
     if (this.#stopped) return;
     const now = this.#options.now();
     let soonest = Infinity;
-    for (const job of this.#options.store.withStatus('QUEUED')) {
+    // Enough of the oldest queued jobs to fill the free workers past those waiting for their retry (and those
+    // being taken: a job stays QUEUED until its worker moves it): never the whole queue.
+    const limit = this.#options.workers + this.#notBefore.size + this.#running.size;
+    for (const job of this.#options.store.queued(limit)) {
       if (this.#running.size >= this.#options.workers) break;
       if (this.#running.has(job.id)) continue;
       const due = this.#notBefore.get(job.id) ?? 0;

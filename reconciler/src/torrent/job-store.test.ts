@@ -106,4 +106,17 @@ describe('the content job store', () => {
       ['early', 'late'],
     );
   });
+
+  test('the oldest queued jobs, as many as asked, and only queued ones', () => {
+    const store = new JobStore(open());
+    for (let i = 0; i < 5; i++) store.create(`j${String(i)}`, 'c', request(), T0 + i);
+    store.move('j0', 'QUEUED', 'FETCHING', T0 + 10);
+    assert.deepEqual(
+      store.queued(2).map((job) => job.id),
+      ['j1', 'j2'],
+    );
+    assert.equal(store.queued(100).length, 4);
+    assert.equal(store.count('QUEUED'), 4);
+    assert.equal(store.count('FETCHING'), 1);
+  });
 });

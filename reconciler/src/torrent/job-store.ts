@@ -75,6 +75,7 @@ export class JobStore {
   readonly #expired: Database.Statement<[number], JobRow>;
   readonly #progress: Database.Statement<[number, number, string]>;
   readonly #count: Database.Statement<[string], { n: number }>;
+  readonly #queued: Database.Statement<[number], JobRow>;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
@@ -97,6 +98,7 @@ export class JobStore {
     this.#progress = db.prepare(
       "UPDATE content_jobs SET progress = ?, updated_at = ? WHERE id = ? AND status = 'FETCHING'",
     );
+    this.#queued = db.prepare("SELECT * FROM content_jobs WHERE status = 'QUEUED' ORDER BY created_at, id LIMIT ?");
     this.#count = db.prepare('SELECT count(*) AS n FROM content_jobs WHERE status = ?');
     this.#holders = db.prepare(
       `SELECT count(*) AS holders FROM content_jobs WHERE content_hash = ? AND status IN ${HOLDING}`,
@@ -135,6 +137,11 @@ export class JobStore {
   get(id: string): ContentJob | null {
     const row = this.#get.get(id);
     return row ? jobOf(row) : null;
+  }
+
+  /** The oldest `limit` QUEUED jobs (a worker's next ones; the index on status and creation makes it cheap). */
+  queued(limit: number): ContentJob[] {
+    return this.#queued.all(limit).map(jobOf);
   }
 
   withStatus(status: JobStatus): ContentJob[] {
