@@ -108,6 +108,7 @@ export class SeederPeer {
     this.closing.abort();
     clearTimeout(this.handshakeTimer);
     this.queue.length = 0;
+    this.wire.setKeepAlive(false); // its interval is not unref'd: never leave it behind
     this.socket.destroy();
     this.wire.destroy();
     this.context.onClose(reason);

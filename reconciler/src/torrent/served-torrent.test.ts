@@ -39,6 +39,10 @@ describe('a served torrent', () => {
       assert.match(torrent.checkRequest(0, 0, MAX_BLOCK_LENGTH + 1) ?? '', /block length/);
       assert.match(torrent.checkRequest(0, 0, 0x40000000) ?? '', /block length/);
       assert.match(torrent.checkRequest(0xffffffff, 0xffffffff, 16384) ?? '', /past the last/);
+      // As bittorrent-protocol hands over 0xffffffff etc. (its 32-bit reads are signed):
+      assert.match(torrent.checkRequest(-1, 0, 16384) ?? '', /not non-negative/);
+      assert.match(torrent.checkRequest(0, -16384, 16384) ?? '', /not non-negative/);
+      assert.match(torrent.checkRequest(0, 0, -1) ?? '', /not non-negative/);
     } finally {
       await torrent.close();
     }

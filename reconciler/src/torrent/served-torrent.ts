@@ -52,8 +52,14 @@ export class ServedTorrent {
     }
   }
 
-  /** Why a request is refused, or null when it is inside the content and at most MAX_BLOCK_LENGTH. */
+  /**
+   * Why a request is refused, or null when it is inside the content and at most MAX_BLOCK_LENGTH. Negative numbers
+   * are refused too: bittorrent-protocol reads the 32-bit fields as SIGNED, so 0x80000000 and up arrive below 0.
+   */
   checkRequest(index: number, offset: number, length: number): string | null {
+    if (![index, offset, length].every((n) => Number.isSafeInteger(n) && n >= 0)) {
+      return `request fields ${String(index)}/${String(offset)}/${String(length)} not non-negative integers`;
+    }
     if (index >= this.pieceCount) return `piece ${String(index)} past the last (${String(this.pieceCount - 1)})`;
     if (length === 0 || length > MAX_BLOCK_LENGTH)
       return `block length ${String(length)} not 1-${String(MAX_BLOCK_LENGTH)}`;

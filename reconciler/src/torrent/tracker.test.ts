@@ -149,3 +149,36 @@ describe('the HTTP tracker', () => {
     }
   });
 });
+
+describe('the tracker over time', () => {
+  test('a peer that stops announcing is dropped after twice the interval; the seeder stays', async () => {
+    let now = 0;
+    const tracker = new Tracker({ isKnown: () => true, intervalSeconds: 10, clock: () => now });
+    tracker.addSeeder(KNOWN.toString('hex'), '127.0.0.1', 6881);
+    const server = createServer(tracker.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const peersSeen = (path: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const body = bencode.decode(Buffer.concat(chunks)) as { peers: Uint8Array };
+            resolve(Buffer.from(body.peers).toString('hex'));
+          });
+        })
+          .on('error', reject)
+          .end();
+      });
+    try {
+      await peersSeen(announcePath({ peer: 1, port: 7001 }));
+      now = 19_000;
+      assert.equal(await peersSeen(announcePath({ peer: 2, port: 7002 })), '7f0000011ae1' + '7f0000011b59');
+      now = 21_000;
+      assert.equal(await peersSeen(announcePath({ peer: 2, port: 7002 })), '7f0000011ae1');
+    } finally {
+      server.close();
+    }
+  });
+});
