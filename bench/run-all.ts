@@ -4,6 +4,7 @@ import { benchApplyDocker } from './apply-docker.js';
 import { benchBroker } from './broker/broker-bench.js';
 import { benchCommitToRunning } from './commit-to-running.js';
 import { benchComputePlan } from './compute-plan.js';
+import { benchContent } from './content/content-bench.js';
 import { benchGatewayProxies } from './gateway-proxies.js';
 import { benchNodeRefresh } from './node-refresh.js';
 
@@ -17,3 +18,4 @@ await benchApplyDocker();
 await benchCommitToRunning();
 await benchGatewayProxies();
 await benchBroker();
+await benchContent();

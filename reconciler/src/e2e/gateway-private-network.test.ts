@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { aria2Download } from '../testing/aria2.js';
+import { runAria2c } from '../testing/aria2c.js';
 import { contentCall } from '../testing/content-client.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
@@ -258,7 +258,12 @@ describe('the gateway on a private Tor network', { concurrency: false, timeout: 
     const torrent = await call('GET', `/v1/requests/${id}/torrent`);
     const into = tempDir('gateway-e2e-aria2');
     writeFileSync(path.join(into, 'job.torrent'), torrent.bytes);
-    const result = await aria2Download(path.join(into, 'job.torrent'), into, BASE + 44);
+    const result = await runAria2c({
+      torrentFile: path.join(into, 'job.torrent'),
+      dir: into,
+      listenPort: BASE + 44,
+      dhtPort: BASE + 45,
+    });
     assert.equal(result.code, 0, result.output);
     const fetched = readFileSync(path.join(into, String(job.content_hash)));
     assert.equal(createHash('sha256').update(fetched).digest('hex'), job.content_hash);

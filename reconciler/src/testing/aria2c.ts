@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { after } from 'node:test';
+import { spawn } from 'node:child_process';
 
 export interface Aria2cRun {
   readonly code: number | null;
@@ -7,13 +6,11 @@ export interface Aria2cRun {
   readonly elapsedMs: number;
 }
 
-const running = new Set<ChildProcess>();
-after(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
+/** aria2c's flags that make it insist on an encrypted (MSE/PE, RC4) connection. */
+export const ARIA2C_REQUIRE_CRYPTO = ['--bt-require-crypto=true', '--bt-min-crypto-level=arc4'];
 
 /**
- * Runs the real aria2c on a .torrent until it has the whole content (then it exits: --seed-time=0), killed by PID
+ * TESTS AND BENCHES ONLY. Runs the real aria2c on a .torrent until it has the whole content (then it exits: --seed-time=0), killed by PID
  * after `timeoutMs`. It talks to nothing beyond loopback: the torrent is private and announces to a tracker on
  * 127.0.0.1; DHT, peer exchange, local peer discovery and IPv6 are off and no config file is read.
  */
@@ -47,7 +44,6 @@ export function runAria2c(options: {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn('aria2c', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,7 +53,6 @@ export function runAria2c(options: {
     }, options.timeoutMs ?? 60_000);
     const finish = (code: number | null): void => {
       clearTimeout(timer);
-      running.delete(child);
       resolve({ code, output, elapsedMs: Date.now() - started });
     };
     child.on('error', (error) => {

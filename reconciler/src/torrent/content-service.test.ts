@@ -9,7 +9,7 @@ import { buildRouteTable } from '../gateway/route-table.js';
 import { silentLogger } from '../logger.js';
 import { openNodeDatabase } from '../nodes/node-db-file.js';
 import { listenOn } from '../service/serve-http.js';
-import { aria2Download } from '../testing/aria2.js';
+import { ARIA2C_REQUIRE_CRYPTO, runAria2c } from '../testing/aria2c.js';
 import { contentCall, type ContentAnswer } from '../testing/content-client.js';
 import { startNginx, type NginxOrigin } from '../testing/nginx-origin.js';
 import { startMicrosocks, type ProxyDaemon } from '../testing/proxy-daemons.js';
@@ -136,7 +136,14 @@ describe(
       const into = tempDir('content-aria2');
       const file = path.join(into, 'job.torrent');
       writeFileSync(file, torrent.bytes);
-      const result = await aria2Download(file, into, (aria += 2), { requireCrypto });
+      aria += 2;
+      const result = await runAria2c({
+        torrentFile: file,
+        dir: into,
+        listenPort: aria,
+        dhtPort: aria + 1,
+        extraArgs: requireCrypto ? ARIA2C_REQUIRE_CRYPTO : [],
+      });
       assert.equal(result.code, 0, result.output);
       assert.equal(sha256(readFileSync(path.join(into, info.name))), sha256(expected), 'aria2c has the bytes');
     };

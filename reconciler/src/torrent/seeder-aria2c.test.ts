@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runAria2c } from '../testing/aria2c.js';
+import { ARIA2C_REQUIRE_CRYPTO, runAria2c } from '../testing/aria2c.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { startSwarm, type SharedContent, type TorrentSwarm } from '../testing/torrent-swarm.js';
 
@@ -46,7 +46,7 @@ describe('aria2c downloads from the seeder via the tracker', () => {
       dir: out,
       listenPort: 29121,
       dhtPort: 29131,
-      extraArgs: ['--bt-require-crypto=true', '--bt-min-crypto-level=arc4'],
+      extraArgs: ARIA2C_REQUIRE_CRYPTO,
     });
     assert.equal(run.code, 0, run.output);
     assert.equal(sha256(downloaded(out, large)), sha256(large.content));

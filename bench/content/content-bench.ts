@@ -1,0 +1,166 @@
+/**
+ * Content jobs (BENCHMARKS.md, "Content jobs"): submit → READY for 1 MiB and 100 MiB through a local SOCKS5 upstream
+ * (microsocks in front of nginx), beside the bare fetch (curl through the same upstream to a file): what hashing,
+ * storing, making the torrent and starting to seed add; the service's peak RSS while fetching each size (it must not
+ * grow with the file); aria2c's download rate from the seeder on loopback; jobs accepted per second (wrk, bearer
+ * token, each POST a SQLite insert). Every job gets bytes of its own, so nothing is served from a stored copy.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { packagePath } from '../../reconciler/src/package-root.js';
+import { runAria2c } from '../../reconciler/src/testing/aria2c.js';
+import { contentCall } from '../../reconciler/src/testing/content-client.js';
+import { startNginx } from '../../reconciler/src/testing/nginx-origin.js';
+import { startMicrosocks } from '../../reconciler/src/testing/proxy-daemons.js';
+import { postScript, wrk } from '../broker/wrk-run.js';
+import { parseVmRssKb } from '../gateway/proc-tree.js';
+import { median } from '../gateway/stats.js';
+
+const run = promisify(execFile);
+const NGINX_PORT = 26970;
+const API_PORT = 26972;
+const PEER_PORT = 26973;
+const ARIA_PORT = 26975;
+const TOKEN = 'bench-content-token';
+const SECRET = 'bench-content-secret-0123456789';
+const MiB = 1024 * 1024;
+const base = `http://127.0.0.1:${String(API_PORT)}`;
+
+const rssMb = (pid: number): number => parseVmRssKb(readFileSync(`/proc/${String(pid)}/status`, 'utf8')) / 1024;
+
+async function startChild(dir: string, socksPort: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [packagePath('dist', 'bench', 'content', 'content-child.js'), dir, String(socksPort)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        BENCH_TOKEN: TOKEN,
+        TORFLEET_TORRENT_SECRET: SECRET,
+        TORFLEET_TORRENT_LISTEN: `127.0.0.1:${String(API_PORT)}`,
+        TORFLEET_TORRENT_PEER_PORT: String(PEER_PORT),
+        TORFLEET_TORRENT_MAX_SIZE: '1GiB',
+        TORFLEET_TORRENT_RATE: '100000',
+        TORFLEET_TORRENT_WORKERS: '2',
+      },
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => {
+      reject(new Error(`the content service ended (${String(code)}) before listening`));
+    });
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', () => {
+      resolve();
+    });
+  });
+  return child;
+}
+
+/** Submits a job for `url` and waits for READY, sampling the service's RSS; ms from submit to READY, peak MB. */
+async function jobToReady(url: string, pid: number): Promise<{ ms: number; peakMb: number; id: string }> {
+  const started = performance.now();
+  const submitted = await contentCall(base, { token: TOKEN }, 'POST', '/v1/requests', { url, route: 'socks' });
+  if (submitted.status !== 202)
+    throw new Error(`submit: ${String(submitted.status)} ${JSON.stringify(submitted.body)}`);
+  const { id } = submitted.body as { id: string };
+  let peakMb = rssMb(pid);
+  for (;;) {
+    const job = (await contentCall(base, { token: TOKEN }, 'GET', `/v1/requests/${id}`)).body as Record<
+      string,
+      unknown
+    >;
+    peakMb = Math.max(peakMb, rssMb(pid));
+    if (job.status === 'READY') return { ms: performance.now() - started, peakMb, id };
+    if (job.status === 'FAILED') throw new Error(`job ${id} failed: ${String(job.error_message)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function bareFetchMs(url: string, socksPort: number, into: string): Promise<number> {
+  const started = performance.now();
+  await run('curl', ['-s', '--fail', '--socks5', `127.0.0.1:${String(socksPort)}`, '-o', into, url]);
+  return performance.now() - started;
+}
+
+export async function benchContent(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'torfleet-bench-content-'));
+  const nginx = await startNginx(dir, NGINX_PORT);
+  const socks = await startMicrosocks();
+  const service = await startChild(dir, socks.port);
+  const pid = service.pid ?? 0;
+  try {
+    console.log('\n### Content jobs (issue 12)\n');
+    console.log(`service RSS idle: ${rssMb(pid).toFixed(1)} MB\n`);
+    console.log(
+      '| size | bare fetch (curl via microsocks) p50 | submit → READY p50 | overhead | service peak RSS | runs |',
+    );
+    console.log('|---|---|---|---|---|---|');
+    let big = '';
+    for (const [label, size, runs] of [
+      ['1 MiB', MiB, 7],
+      ['100 MiB', 100 * MiB, 3],
+    ] as const) {
+      const bare: number[] = [];
+      const ready: number[] = [];
+      let peak = 0;
+      for (let i = 0; i < runs; i++) {
+        const name = `${String(size)}-${String(i)}.bin`;
+        writeFileSync(path.join(nginx.www, name), randomBytes(size));
+        const url = `http://127.0.0.1:${String(NGINX_PORT)}/${name}`;
+        bare.push(await bareFetchMs(url, socks.port, path.join(dir, 'bare.bin')));
+        const job = await jobToReady(url, pid);
+        ready.push(job.ms);
+        peak = Math.max(peak, job.peakMb);
+        if (size > MiB) big = job.id;
+        rmSync(path.join(nginx.www, name));
+      }
+      const [b, r] = [median(bare), median(ready)];
+      console.log(
+        `| ${label} | ${b.toFixed(0)} ms | ${r.toFixed(0)} ms | ${(r - b).toFixed(0)} ms | ${peak.toFixed(1)} MB | ${String(runs)} |`,
+      );
+    }
+    const torrent = await contentCall(base, { token: TOKEN }, 'GET', `/v1/requests/${big}/torrent`);
+    const rates: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const into = mkdtempSync(path.join(dir, 'aria-'));
+      const file = path.join(into, 'big.torrent');
+      writeFileSync(file, torrent.bytes);
+      const started = performance.now();
+      const result = await runAria2c({
+        torrentFile: file,
+        dir: into,
+        listenPort: ARIA_PORT + 2 * i,
+        dhtPort: ARIA_PORT + 2 * i + 1,
+      });
+      if (result.code !== 0) throw new Error(`aria2c: ${result.output}`);
+      rates.push((100 * MiB) / MiB / ((performance.now() - started) / 1000));
+      rmSync(into, { recursive: true, force: true });
+    }
+    console.log(
+      `\naria2c from the seeder on loopback, 100 MiB (whole aria2c run: tracker, handshake, download, hash check): ${median(rates).toFixed(0)} MiB/s p50 of 3 (${rates.map((rate) => rate.toFixed(0)).join(', ')})`,
+    );
+    const script = postScript(
+      dir,
+      'jobs',
+      '/v1/requests',
+      TOKEN,
+      `'{"url":"http://127.0.0.1:${String(NGINX_PORT)}/gone-' .. tid .. '-' .. counter .. '","route":"socks"}'`,
+    );
+    const figures = await wrk(base, script, 16, 10);
+    console.log(
+      `\njobs accepted (wrk, 16 connections, 10 s, each a 404 for the workers to fail): ${Math.round(figures.requestsPerSecond).toLocaleString('en-US')}/s, p50 ${figures.p50Ms.toFixed(2)} ms, p99 ${figures.p99Ms.toFixed(2)} ms, non-2xx ${String(figures.non2xx + figures.errors)}; RSS after: ${rssMb(pid).toFixed(1)} MB`,
+    );
+  } finally {
+    service.kill('SIGTERM');
+    await new Promise((resolve) => service.once('exit', resolve));
+    await socks.stop();
+    await nginx.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
