@@ -8,6 +8,7 @@ import { buildRouteTable } from '../gateway/route-table.js';
 import { createFleetDialer } from '../gateway/fleet-dialer.js';
 import type { RouteTable } from '../gateway/route-types.js';
 import { silentLogger } from '../logger.js';
+import { startTestOrigin } from '../testing/gateway-fixtures.js';
 import { startNginx, type NginxOrigin } from '../testing/nginx-origin.js';
 import { startRecordingRelay, type RecordingRelay } from '../testing/recording-relay.js';
 import { startMicrosocks, type ProxyDaemon } from '../testing/proxy-daemons.js';
@@ -193,6 +194,28 @@ describe('fetching through a gateway route (nginx behind a real SOCKS5 upstream,
       bodyOf(fetched.body),
       (error) => error instanceof FetchError && /no data for 500 ms/.test(error.message) && error.transient,
     );
+  });
+
+  test("the request's method, headers and body reach the origin as given", async () => {
+    const origin = await startTestOrigin();
+    try {
+      const fetched = await fetchThroughRoute(
+        options,
+        job(`http://127.0.0.1:${String(origin.port)}/api?q=1`, {
+          method: 'POST',
+          headers: { 'X-Api-Key': 'k-123', Accept: 'text/plain' },
+          body: '{"query":"x"}',
+        }),
+        new AbortController().signal,
+      );
+      assert.equal((await bodyOf(fetched.body)).toString(), 'POST /api?q=1 13');
+      const seen = origin.seen[0];
+      assert.equal(seen?.headers['x-api-key'], 'k-123');
+      assert.equal(seen.headers.accept, 'text/plain');
+      assert.equal(seen.headers.host, `127.0.0.1:${String(origin.port)}`);
+    } finally {
+      await origin.close();
+    }
   });
 
   test('an abort before the answer stops the fetch', async () => {
