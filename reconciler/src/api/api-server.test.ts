@@ -142,6 +142,8 @@ describe('the read-only API', () => {
       containerId: 'c0',
       specHash: plan.changes[0]?.after?.specHash,
       since: '2026-11-22T00:00:00.000Z',
+      node: null,
+      reason: null,
       egress: {
         result: 'ok',
         address: '198.51.100.1',

@@ -5,7 +5,7 @@ import { readyCounts } from './proxy-readiness.js';
 import { sourceProxyViews } from './proxy-view.js';
 import { unlessFailing } from './scrape-reads.js';
 
-/** The proxies as they run: containers up, proxies ready, proxies out of restart budget; read at each scrape. */
+/** The proxies as they run: containers up, proxies ready, pending, out of restart budget; read at each scrape. */
 export function registerProxyGauges(registry: Registry, source: ApiSource): void {
   const registers = [registry];
   // Both gauges are collected in the same scrape: one runtime list serves them (not one Docker call each).
@@ -43,6 +43,17 @@ export function registerProxyGauges(registry: Registry, source: ApiSource): void
       if (!observed) return;
       const counts = readyCounts(plan, sourceProxyViews(source, observed));
       for (const category of GEO_CATEGORIES) this.set({ geo_category: category }, counts[category].ready);
+    },
+  });
+  new Gauge({
+    name: 'torfleet_proxies_pending',
+    help: 'Wanted proxies the runtime holds pending (a swarm service no node can take: see reason in GET /proxies).',
+    registers,
+    async collect() {
+      const observed = await observedOnce();
+      if (!observed) return;
+      const wanted = new Set((source.lastPlan()?.changes ?? []).flatMap((c) => (c.after ? [c.after.name] : [])));
+      this.set(observed.filter((p) => p.state === 'pending' && wanted.has(p.name)).length);
     },
   });
   new Gauge({

@@ -21,6 +21,10 @@ export interface ProxyView {
   readonly containerId: string | null;
   readonly specHash: string;
   readonly since: string | null;
+  /** The swarm node that runs it (its hostname); null on the docker and process runtimes (this host). */
+  readonly node: string | null;
+  /** Why it does not run, as the runtime says (a pending swarm task: the scheduler's message); else null. */
+  readonly reason: string | null;
   /** The last egress check through its SOCKS port; null before the first (or with DisableNetwork). */
   readonly egress: EgressCheck | null;
   /** What its tor said on its ControlSocket at the last health check; null before the first. */
@@ -56,6 +60,8 @@ export function proxyViews(
         containerId: running?.id ?? null,
         specHash: running?.specHash ?? spec.specHash,
         since: running?.startedAt ?? null,
+        node: running?.node ?? null,
+        reason: running?.reason ?? null,
         egress: egressOf(spec.name),
         health: running?.state === 'running' ? healthOf(spec.name, running.id) : null,
       },

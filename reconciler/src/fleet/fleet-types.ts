@@ -53,6 +53,13 @@ export interface PoolSpec {
   readonly bind: string;
   /** Rotating pools: seconds between circuit changes; null for strict and flexible pools. */
   readonly rotateEverySeconds: number | null;
+  /** Where its proxies may run on a swarm (`placement.constraints`, spaces removed); other runtimes ignore it. */
+  readonly placement: PlacementSpec;
+}
+
+/** fleet.yaml `placement:` of a pool: Swarm constraints (node labels, role, hostname), all of which must hold. */
+export interface PlacementSpec {
+  readonly constraints: readonly string[];
 }
 
 export const DEFAULT_TOR_IMAGE = 'torfleet/tor:0.4.9';

@@ -328,6 +328,20 @@ const BAD: readonly BadCase[] = [
     says: 'is not a duration',
   },
   {
+    name: 'a placement constraint Swarm would not take',
+    text: onePool({ extra: ['placement: {constraints: ["region=eu"]}'] }),
+    path: 'pools[0].placement.constraints[0]',
+    at: [9, 31],
+    says: 'a Swarm placement constraint such as node.labels.region==eu',
+  },
+  {
+    name: 'placement with a field it does not have',
+    text: onePool({ extra: ['placement: {nodes: [a]}'] }),
+    path: 'pools[0].placement.nodes',
+    at: [9, 17],
+    says: 'nodes',
+  },
+  {
     name: 'strict count above what the node database knows',
     text: onePool({ count: '4' }),
     capacity: smallCapacity,
@@ -1008,5 +1022,18 @@ describe('geoipFile under validate', () => {
   test('the shared Tor GeoIP file passes', () => {
     const { warnings } = parseFleet('fleet.yaml', torSettings(`geoipFile: ${sharedGeoIpFile}`), { env: {} });
     assert.deepEqual(warnings, []);
+  });
+
+  test('placement constraints load with their spaces removed; a pool without them has none', () => {
+    const { fleet } = parseFleet(
+      'fleet.yaml',
+      twoPools(
+        POOL('a', 19050, ['placement: {constraints: ["node.labels.region == eu", "node.role!=manager"]}']),
+        POOL('b', 19060),
+      ),
+      { env: {} },
+    );
+    assert.deepEqual(fleet.pools[0]?.placement, { constraints: ['node.labels.region==eu', 'node.role!=manager'] });
+    assert.deepEqual(fleet.pools[1]?.placement, { constraints: [] });
   });
 });

@@ -153,5 +153,6 @@ function buildPool(raw: RawPool): PoolSpec {
     basePort: raw.basePort,
     bind: raw.bind ?? DEFAULT_BIND,
     rotateEverySeconds: raw.mode === 'rotating' ? rotateEverySeconds(raw.rotateEvery ?? DEFAULT_ROTATE_EVERY) : null,
+    placement: { constraints: (raw.placement?.constraints ?? []).map((constraint) => constraint.replaceAll(' ', '')) },
   };
 }

@@ -30,6 +30,7 @@ export interface RawPool {
   basePort: number;
   bind?: string;
   rotateEvery?: string;
+  placement?: { constraints?: string[] };
 }
 
 /** `token` and every `auth` are of any type here: the checks accept only a whole `${NAME}` reference (a string). */

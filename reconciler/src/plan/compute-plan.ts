@@ -143,6 +143,8 @@ export function poolDigest(pool: PoolSpec, tor: TorSettings, containerShape: str
     shape: containerShape,
     tor: { ...tor, httpsProxy: proxy },
     pool: { name: pool.name, mode: pool.mode, bind: pool.bind, rotateEverySeconds: pool.rotateEverySeconds },
+    // Only when set: the hashes of every fleet without placement stay as they were (nothing restarts on upgrade).
+    ...(pool.placement.constraints.length > 0 ? { placement: pool.placement.constraints } : {}),
   });
 }
 
@@ -169,6 +171,7 @@ export function buildSpec(
     port,
     exits,
     rotateEverySeconds: pool.rotateEverySeconds,
+    placement: pool.placement,
     tor,
     specHash: specHashOf([digest, name, port, exits.fingerprints.join(','), countries]),
   };

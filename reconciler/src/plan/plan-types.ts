@@ -1,4 +1,4 @@
-import type { GeoCategory, GeoSelector, PoolMode, TorSettings } from '../fleet/fleet-types.js';
+import type { GeoCategory, GeoSelector, PlacementSpec, PoolMode, TorSettings } from '../fleet/fleet-types.js';
 
 /** Bumped whenever the JSON shape of a Plan changes; consumers of `plan --json` check it. */
 export const PLAN_FORMAT_VERSION = 1;
@@ -28,12 +28,15 @@ export interface ProxySpec {
   readonly port: number;
   readonly exits: ProxyExits;
   readonly rotateEverySeconds: number | null;
+  /** Swarm placement constraints of its pool (the swarm runtime passes them on; others ignore them). */
+  readonly placement: PlacementSpec;
   readonly tor: TorSettings;
   /** Hash of everything above that reaches the container, plus the container shape (template, runtime options). */
   readonly specHash: string;
 }
 
-export type ObservedState = 'running' | 'restarting' | 'stopped';
+/** `pending`: a swarm service no node can take yet (its task waits for the scheduler: see `reason`). */
+export type ObservedState = 'running' | 'restarting' | 'stopped' | 'pending';
 
 /** A proxy as the runtime sees it, read from its container's labels and state. */
 export interface ObservedProxy {
@@ -46,6 +49,10 @@ export interface ObservedProxy {
   readonly exitFingerprints: readonly string[];
   readonly revision: string;
   readonly startedAt: string | null;
+  /** The swarm node running it (its hostname); absent for the docker and process runtimes (this host). */
+  readonly node?: string | null;
+  /** Why it is not running, in the runtime's words (a pending task's scheduler message); absent when unknown. */
+  readonly reason?: string | null;
 }
 
 export type PlanAction = 'create' | 'replace' | 'delete' | 'noop';

@@ -21,6 +21,7 @@ export function testPool(name: string, over: Partial<PoolSpec> = {}): PoolSpec {
     basePort: 20000,
     bind: '127.0.0.1',
     rotateEverySeconds: over.mode === 'rotating' ? 600 : null,
+    placement: { constraints: [] },
     ...over,
   };
 }
