@@ -41,7 +41,10 @@ describe('the service killed or hung', () => {
   test('the fixture broker killed: fallback within 1 s; back on the service once it is up again', async () => {
     const fixture = await scope.fixture();
     const client = scope.client([fixture.url], { breakerMaxSeconds: 0.5 });
-    assert.equal((await client.request({ exchangeId: 'warm', connectionType: 'rest', region: 'US' })).source, 'service');
+    assert.equal(
+      (await client.request({ exchangeId: 'warm', connectionType: 'rest', region: 'US' })).source,
+      'service',
+    );
     await fixture.stop();
     const started = performance.now();
     const lease = await client.request({ exchangeId: 'after', connectionType: 'rest', region: 'US' });
@@ -54,7 +57,10 @@ describe('the service killed or hung', () => {
   test('the fixture broker hung (SIGSTOP): fallback within 1 s, dead within 2 s, back after SIGCONT', async () => {
     const fixture = await scope.fixture();
     const client = scope.client([fixture.url], { breakerMaxSeconds: 1 });
-    assert.equal((await client.request({ exchangeId: 'warm', connectionType: 'rest', region: 'US' })).source, 'service');
+    assert.equal(
+      (await client.request({ exchangeId: 'warm', connectionType: 'rest', region: 'US' })).source,
+      'service',
+    );
     signal(fixture, 'SIGSTOP');
     scope.defer(() => {
       signal(fixture, 'SIGCONT');
@@ -72,15 +78,18 @@ describe('the service killed or hung', () => {
     assert.ok(elapsed(started) < 2 * SLACK, `dead endpoint found after ${String(elapsed(started))} s`);
     assert.equal(client.stats().endpoints[0]?.lastError, 'timed out');
     const skipped = performance.now();
-    assert.equal((await client.request({ exchangeId: 'open', connectionType: 'rest', region: 'US' })).source, 'embedded');
+    assert.equal(
+      (await client.request({ exchangeId: 'open', connectionType: 'rest', region: 'US' })).source,
+      'embedded',
+    );
     assert.ok(elapsed(skipped) < 0.25, 'an open breaker is skipped at once');
     signal(fixture, 'SIGCONT');
     const back = performance.now();
     assert.ok(
       await waitFor(
         async () =>
-          (await client.request({ exchangeId: `back-${String(++n)}`, connectionType: 'rest', region: 'US' }))
-            .source === 'service',
+          (await client.request({ exchangeId: `back-${String(++n)}`, connectionType: 'rest', region: 'US' })).source ===
+          'service',
         3,
       ),
     );
@@ -98,7 +107,10 @@ describe('the service killed or hung', () => {
     assert.equal((await client.request({ exchangeId: 'okx', connectionType: 'rest', region: 'US' })).source, 'service');
     assert.equal(client.stats().endpoints[0]?.state, 'open');
     const again = performance.now();
-    assert.equal((await client.request({ exchangeId: 'bybit', connectionType: 'rest', region: 'US' })).source, 'service');
+    assert.equal(
+      (await client.request({ exchangeId: 'bybit', connectionType: 'rest', region: 'US' })).source,
+      'service',
+    );
     assert.ok(elapsed(again) < 0.25, 'the open endpoint is skipped');
   });
 
@@ -144,7 +156,10 @@ describe('answers that are not a proxy answer', () => {
       'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\nnot json!',
       'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]',
       'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"proxy_url": "socks5h://x',
-      Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n'), Buffer.from([0xff, 0xfe, 0, 97, 98])]),
+      Buffer.concat([
+        Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n'),
+        Buffer.from([0xff, 0xfe, 0, 97, 98]),
+      ]),
       '',
     ]) {
       const client = scope.client([await scope.peer(canned(data))]);
@@ -204,7 +219,10 @@ describe('answers that are not a proxy answer', () => {
     ]) {
       const client = scope.client([await scope.peer(behave)]);
       const started = performance.now();
-      assert.equal((await client.request({ exchangeId: 'b', connectionType: 'rest', region: 'US' })).source, 'embedded');
+      assert.equal(
+        (await client.request({ exchangeId: 'b', connectionType: 'rest', region: 'US' })).source,
+        'embedded',
+      );
       assert.ok(elapsed(started) < 1 * SLACK);
       assert.equal(client.stats().endpoints[0]?.lastError, 'timed out');
     }
@@ -226,14 +244,18 @@ describe("the caller's mistakes and the service's limits", () => {
   test('a wrong token (401) or a bad field (400) rejects with BrokerError, no fallback, no breaker', async () => {
     const fixture = await scope.fixture();
     const wrong = scope.client([fixture.url], { token: 't-wrong' });
-    const refused = await wrong.request({ exchangeId: 'a', connectionType: 'rest', region: 'US' }).catch((e: unknown) => e);
+    const refused = await wrong
+      .request({ exchangeId: 'a', connectionType: 'rest', region: 'US' })
+      .catch((e: unknown) => e);
     assert.ok(refused instanceof BrokerError);
     assert.equal(refused.status, 401);
     assert.equal(refused.code, 'unauthorized');
     assert.equal(refused.field, 'Authorization');
     assert.match(refused.requestId ?? '', /^ts-[0-9a-f]{8}-\d+$/);
     const client = scope.client([fixture.url]);
-    const bad = await client.request({ exchangeId: 'a', connectionType: 'rest', region: 'MARS' }).catch((e: unknown) => e);
+    const bad = await client
+      .request({ exchangeId: 'a', connectionType: 'rest', region: 'MARS' })
+      .catch((e: unknown) => e);
     assert.ok(bad instanceof BrokerError);
     assert.equal(bad.code, 'unknown_region');
     assert.equal(bad.field, 'region');

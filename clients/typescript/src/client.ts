@@ -7,7 +7,7 @@ import type { BreakerSettings } from './breaker.js';
 import { Endpoint, parseUrls, type TrustedCa } from './endpoints.js';
 import { copyError, NoProxyError, ServiceUnavailableError } from './errors.js';
 import { EmbeddedFallback } from './fallback.js';
-import type { FeedbackEvent } from './feedback-buffer.js';
+import type { FeedbackEvent, WireFeedbackEvent } from './feedback-buffer.js';
 import { FeedbackSender } from './feedback-sender.js';
 import { embeddedLease, leaseOf, withSource, type Lease, type ProxyAnswer, type RequestArgs } from './lease.js';
 import { DEFAULTS, fromEnv, type ClientOptions } from './options.js';
@@ -156,7 +156,7 @@ export class ProxyServiceClient {
   }
 
   /** Queues one event for the next batch; never blocks, never throws (counted `feedbackInvalid` when unusable). */
-  feedback(event: FeedbackEvent): void {
+  feedback(event: FeedbackEvent | WireFeedbackEvent): void {
     this.#feedback.add(event);
   }
 

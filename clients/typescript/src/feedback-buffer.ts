@@ -15,6 +15,22 @@ export interface FeedbackEvent {
   readonly clientId?: string;
 }
 
+/** The same event with the wire's field names (as the Python client takes it): also accepted. */
+export interface WireFeedbackEvent {
+  readonly lease_id?: string;
+  readonly proxy_id?: string;
+  readonly proxy_url?: string;
+  readonly exchange_id?: string;
+  readonly connection_type?: string;
+  readonly event: FeedbackEvent['event'];
+  readonly success?: boolean;
+  readonly latency_ms?: number;
+  readonly status_code?: number;
+  readonly error_details?: string;
+  readonly timestamp?: number | string;
+  readonly client_id?: string;
+}
+
 /** At most this many events in one batch (the service's limit) and at most this many bytes of JSON. */
 export const FEEDBACK_BATCH = 1000;
 export const FEEDBACK_BATCH_BYTES = 1 << 20;

@@ -117,7 +117,11 @@ export async function refusedUrl(): Promise<string> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
   return `http://127.0.0.1:${String(typeof address === 'object' && address ? address.port : 0)}`;
 }
 
