@@ -7,7 +7,7 @@ import { elapsed, Scope, signal, waitFor } from './test-support.js';
 /** The cache against the real fixture broker: fresh hits, the key, stale while one refresh runs, no-proxy answers. */
 let scope: Scope;
 beforeEach(() => {
-  scope = new Scope();
+  scope = new Scope({ timeout: 5 }); // the service answers here: no fallback wanted, even on a loaded machine
 });
 afterEach(() => scope.close());
 
@@ -55,7 +55,7 @@ describe('the answers cache', () => {
 
   test('past its TTL an answer is served stale while one refresh runs, then the refreshed one', async () => {
     const fixture = await scope.fixture({ ttl: 1 });
-    const client = scope.client([fixture.url]);
+    const client = scope.client([fixture.url], { timeout: 0.8 }); // the hung refresh fails within 0.8 s
     const first = await client.request(US);
     await new Promise((resolve) => setTimeout(resolve, 1050));
     signal(fixture, 'SIGSTOP'); // the refresh hangs: stale answers must not wait for it

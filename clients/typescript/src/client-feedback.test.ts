@@ -5,7 +5,7 @@ import { Scope, signal, SLACK, waitFor } from './test-support.js';
 /** Feedback against the real fixture broker: batched, flushed every second, bounded, never blocking. */
 let scope: Scope;
 beforeEach(() => {
-  scope = new Scope();
+  scope = new Scope({ timeout: 5 }); // the service answers here: no fallback wanted, even on a loaded machine
 });
 afterEach(() => scope.close());
 
@@ -32,7 +32,7 @@ describe('feedback', () => {
     const fixture = await scope.fixture();
     const client = scope.client([fixture.url], { feedbackInterval: 60 });
     for (let i = 0; i < 1000; i++) client.feedback({ ...EVENT, errorDetails: 'x'.repeat(1024) });
-    await client.close();
+    await client.close(10); // time enough on a loaded machine
     const stats = client.stats();
     assert.deepEqual([stats.feedbackSent, stats.feedbackBatches, stats.feedbackRejected], [1000, 2, 0]);
   });
@@ -43,7 +43,7 @@ describe('feedback', () => {
     for (let i = 0; i < 1500; i++) {
       client.feedback(i % 2 ? EVENT : { proxy_id: 'us-0', event: 'result', success: true, latency_ms: 80 });
     }
-    await client.close();
+    await client.close(10); // time enough on a loaded machine
     const stats = client.stats();
     assert.deepEqual([stats.feedbackSent, stats.feedbackBatches, stats.feedbackRejected], [1500, 2, 0]);
     client.feedback(EVENT); // after close: counted, never thrown
@@ -79,7 +79,7 @@ describe('feedback', () => {
     ];
     for (const event of bad) client.feedback(event as typeof EVENT);
     client.feedback(EVENT);
-    await client.close();
+    await client.close(10); // time enough on a loaded machine
     assert.equal(client.stats().feedbackInvalid, 6);
     assert.equal(client.stats().feedbackSent, 1);
   });
@@ -95,7 +95,7 @@ describe('feedback', () => {
       success: true,
       statusCode: 200,
     });
-    await client.close();
+    await client.close(10); // time enough on a loaded machine
     assert.deepEqual([client.stats().feedbackSent, client.stats().feedbackRejected], [1, 0]);
   });
 });

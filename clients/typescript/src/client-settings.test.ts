@@ -12,7 +12,7 @@ import { Scope, waitFor } from './test-support.js';
  */
 let scope: Scope;
 beforeEach(() => {
-  scope = new Scope();
+  scope = new Scope({ timeout: 5 }); // the service answers here: no fallback wanted, even on a loaded machine
 });
 afterEach(() => scope.close());
 

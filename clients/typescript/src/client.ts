@@ -1,20 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createSecureContext } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { AnswerCache, cacheKey, type CacheEntry } from './cache.js';
 import type { BreakerSettings } from './breaker.js';
-import { Endpoint, parseUrls, type TrustedCa } from './endpoints.js';
 import { copyError, NoProxyError, ServiceUnavailableError } from './errors.js';
 import { EmbeddedFallback } from './fallback.js';
 import type { FeedbackEvent, WireFeedbackEvent } from './feedback-buffer.js';
 import { FeedbackSender } from './feedback-sender.js';
 import { embeddedLease, leaseOf, withSource, type Lease, type ProxyAnswer, type RequestArgs } from './lease.js';
-import { DEFAULTS, fromEnv, type ClientOptions } from './options.js';
+import { DEFAULTS, type ClientOptions } from './options.js';
 import { callService } from './service-calls.js';
 import { newCounters, type ClientStats, type Counters } from './stats.js';
 import { exchange, PATHS, type Answer } from './transport.js';
-import { WatchedFile } from './watched-file.js';
+import { WatchedSettings } from './settings.js';
 
 /** What the cache holds for a key: a lease to give, or a NoProxyError to raise (a `fail` answer). */
 type Cached = Lease | NoProxyError;
@@ -45,22 +43,13 @@ export class ProxyServiceClient {
   readonly #flights = new Map<string, Promise<Cached>>();
   readonly #fallback: EmbeddedFallback;
   readonly #feedback: FeedbackSender;
-  readonly #breaker: BreakerSettings;
   readonly #timeoutMs: number;
   readonly #staleMs: number;
   readonly #maxAnswerBytes: number;
   readonly #clientId: string | undefined;
   readonly #idPrefix = `ts-${randomBytes(4).toString('hex')}-`;
   #ids = 0;
-  #endpoints: Endpoint[];
-  #endpointsSetting: string | undefined;
-  readonly #endpointsFile: WatchedFile | undefined;
-  #token: string;
-  readonly #tokenFile: WatchedFile | undefined;
-  readonly #caFile: WatchedFile | undefined;
-  #ca: TrustedCa = null;
-  readonly #watchTimer: NodeJS.Timeout;
-  #watching = false;
+  readonly #settings: WatchedSettings;
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -69,7 +58,7 @@ export class ProxyServiceClient {
     this.#timeoutMs = setting('timeout') * 1000;
     this.#staleMs = setting('staleSeconds') * 1000;
     this.#maxAnswerBytes = setting('maxAnswerBytes');
-    this.#breaker = {
+    const breaker: BreakerSettings = {
       threshold: setting('failureThreshold'),
       baseMs: setting('breakerBaseSeconds') * 1000,
       maxMs: setting('breakerMaxSeconds') * 1000,
@@ -77,45 +66,8 @@ export class ProxyServiceClient {
     this.#clientId = options.clientId;
     this.#cache = new AnswerCache(setting('maxCacheEntries'));
 
-    // Endpoints: the list given, else its file (re-read when it changes), else TORFLEET_BROKER_URLS (re-read when
-    // it changes), else TORFLEET_BROKER_URLS_FILE.
-    let urls: string[];
-    if (options.endpoints !== undefined) {
-      urls = typeof options.endpoints === 'string' ? parseUrls(options.endpoints) : [...options.endpoints];
-    } else if (options.endpointsFile !== undefined || fromEnv('TORFLEET_BROKER_URLS') === undefined) {
-      const file = options.endpointsFile ?? fromEnv('TORFLEET_BROKER_URLS_FILE');
-      if (file === undefined) {
-        throw new Error('no broker endpoints: pass endpoints or endpointsFile, or set TORFLEET_BROKER_URLS(_FILE)');
-      }
-      this.#endpointsFile = new WatchedFile(file);
-      urls = parseUrls(this.#endpointsFile.read());
-    } else {
-      this.#endpointsSetting = fromEnv('TORFLEET_BROKER_URLS') ?? '';
-      urls = parseUrls(this.#endpointsSetting);
-    }
-    if (urls.length === 0) throw new Error(`no broker endpoints in ${this.#endpointsFile?.path ?? 'endpoints'}`);
-
-    // Token: the one given, else its file (re-read when it changes), else the environment.
-    let token = options.token;
-    let tokenFile = options.tokenFile;
-    if (token === undefined && tokenFile === undefined) {
-      token = fromEnv('TORFLEET_BROKER_TOKEN');
-      tokenFile = token === undefined ? fromEnv('TORFLEET_BROKER_TOKEN_FILE') : undefined;
-    }
-    if (token === undefined && tokenFile !== undefined) {
-      this.#tokenFile = new WatchedFile(tokenFile);
-      token = this.#tokenFile.read().trim();
-    }
-    if (!token) throw new Error('no broker token: pass token or tokenFile, or set TORFLEET_BROKER_TOKEN(_FILE)');
-    this.#token = token;
-
-    const caFile = options.caFile ?? fromEnv('TORFLEET_BROKER_CA_FILE');
-    if (caFile !== undefined) {
-      this.#caFile = new WatchedFile(caFile);
-      this.#ca = this.#caFile.readBytes();
-    }
+    this.#settings = new WatchedSettings(options, breaker, this.#counters);
     this.#fallback = new EmbeddedFallback(options.fallback);
-    this.#endpoints = urls.map((url) => new Endpoint(url, this.#breaker, this.#ca));
 
     this.#feedback = new FeedbackSender({
       capacity: setting('feedbackBuffer'),
@@ -125,8 +77,7 @@ export class ProxyServiceClient {
       counters: this.#counters,
       send: (payload, deadline, gzip) => this.#call('POST', PATHS.feedback, payload, deadline, null, gzip),
     });
-    this.#watchTimer = setInterval(() => void this.#watchOnce(), setting('watchInterval') * 1000);
-    this.#watchTimer.unref();
+    this.#settings.watch(setting('watchInterval') * 1000);
   }
 
   /**
@@ -167,7 +118,7 @@ export class ProxyServiceClient {
       ...this.#counters,
       feedbackPending: this.#feedback.pending,
       cacheEntries: this.#cache.size,
-      endpoints: this.#endpoints.map((endpoint) => ({
+      endpoints: this.#settings.endpoints.map((endpoint) => ({
         url: endpoint.url,
         state: endpoint.breaker.state(now),
         lastError: endpoint.breaker.lastError,
@@ -187,9 +138,9 @@ export class ProxyServiceClient {
   close(timeout = 2): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;
-    clearInterval(this.#watchTimer);
+    this.#settings.stop();
     this.#closing = this.#feedback.close(performance.now() + timeout * 1000).finally(() => {
-      for (const endpoint of this.#endpoints) endpoint.closeIdle();
+      this.#settings.closeIdle();
     });
     return this.#closing;
   }
@@ -209,14 +160,14 @@ export class ProxyServiceClient {
       payload = gzipSync(payload);
       headers['content-encoding'] = 'gzip';
     }
-    const target = this.#endpoints[endpoint];
+    const target = this.#settings.endpoints[endpoint];
     if (target === undefined) return Promise.reject(new Error(`no endpoint ${String(endpoint)}`));
     return exchange(target, {
       method,
       path,
       payload,
       headers,
-      token: token === undefined ? this.#token : token,
+      token: token === undefined ? this.#settings.token : token,
       deadline: performance.now() + Math.max(this.#timeoutMs, 5000),
       requestId: correlation ? this.#nextRequestId() : false,
       maxAnswerBytes: this.#maxAnswerBytes,
@@ -341,8 +292,8 @@ export class ProxyServiceClient {
   ): Promise<Answer> {
     return callService(
       {
-        endpoints: () => this.#endpoints,
-        token: () => this.#token,
+        endpoints: () => this.#settings.endpoints,
+        token: () => this.#settings.token,
         nextRequestId: () => this.#nextRequestId(),
         maxAnswerBytes: this.#maxAnswerBytes,
         counters: this.#counters,
@@ -359,75 +310,5 @@ export class ProxyServiceClient {
   #nextRequestId(): string {
     this.#ids += 1;
     return `${this.#idPrefix}${String(this.#ids)}`;
-  }
-
-  // ------------------------------------------------------------------------------------------------ watched settings
-
-  async #watchOnce(): Promise<void> {
-    if (this.#watching || this.#closed) return;
-    this.#watching = true;
-    try {
-      if (this.#endpointsSetting !== undefined) {
-        const setting = process.env.TORFLEET_BROKER_URLS ?? '';
-        if (setting !== this.#endpointsSetting) {
-          this.#endpointsSetting = setting;
-          this.#setEndpoints(parseUrls(setting));
-        }
-      } else if (this.#endpointsFile && (await this.#endpointsFile.changed())) {
-        this.#setEndpoints(this.#readOr(this.#endpointsFile, (text) => parseUrls(text), []));
-      }
-      if (this.#tokenFile && (await this.#tokenFile.changed())) {
-        const token = this.#readOr(this.#tokenFile, (text) => text.trim(), '');
-        if (token !== '') {
-          this.#token = token;
-          this.#counters.tokenReloads += 1;
-        }
-      }
-      if (this.#caFile && (await this.#caFile.changed())) this.#reloadCa(this.#caFile);
-    } catch {
-      this.#counters.endpointReloadErrors += 1;
-    } finally {
-      this.#watching = false;
-    }
-  }
-
-  #readOr<T>(file: WatchedFile, parse: (text: string) => T, otherwise: T): T {
-    try {
-      return parse(file.read());
-    } catch {
-      return otherwise;
-    }
-  }
-
-  /** A changed CA file that parses is trusted by new connections; a broken one keeps the previous CA. */
-  #reloadCa(file: WatchedFile): void {
-    let ca: Buffer;
-    try {
-      ca = file.readBytes();
-      createSecureContext({ ca });
-      if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no certificate');
-    } catch {
-      this.#counters.endpointReloadErrors += 1;
-      return;
-    }
-    this.#ca = ca;
-    for (const endpoint of this.#endpoints) endpoint.trust(ca);
-    this.#counters.caReloads += 1;
-  }
-
-  /** Follows a changed endpoint list; breakers of URLs still listed are kept. An unusable list is ignored. */
-  #setEndpoints(urls: readonly string[]): void {
-    const old = new Map(this.#endpoints.map((endpoint) => [endpoint.url, endpoint]));
-    let fresh: Endpoint[];
-    try {
-      if (urls.length === 0) throw new Error('empty');
-      fresh = urls.map((url) => old.get(url) ?? new Endpoint(url, this.#breaker, this.#ca));
-    } catch {
-      this.#counters.endpointReloadErrors += 1;
-      return;
-    }
-    this.#endpoints = fresh;
-    this.#counters.endpointReloads += 1;
-    for (const [url, endpoint] of old) if (!urls.includes(url)) endpoint.closeIdle();
   }
 }

@@ -80,7 +80,7 @@ export class FeedbackSender {
   }
 
   #tick(): void {
-    if (this.#flushing || this.#buffer.length === 0) return;
+    if (this.#closed || this.#flushing || this.#buffer.length === 0) return;
     this.#flushing = this.#flush(performance.now() + this.settings.timeoutMs, false).finally(() => {
       this.#flushing = null;
     });
@@ -98,9 +98,10 @@ export class FeedbackSender {
           counters.feedbackRejected += batch.length;
           continue;
         }
-        // The service is away: back in front while there is room (at the end: nothing more to wait for).
-        const kept = final ? 0 : this.#buffer.putBack(batch);
-        counters.feedbackDropped += batch.length - kept + (final ? this.#buffer.drain().length : 0);
+        // The service is away: back in front while there is room; once closing, nothing more is waited for.
+        const last = final || this.#closed;
+        const kept = last ? 0 : this.#buffer.putBack(batch);
+        counters.feedbackDropped += batch.length - kept + (last ? this.#buffer.drain().length : 0);
         return;
       }
       counters.feedbackBatches += 1;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ProxyServiceClient } from './client.js';
 import { startFixture, type RunningFixture } from './fixture.js';
 import type { ClientOptions } from './options.js';
+import { PATHS } from './transport.js';
 
 /** Helpers of this client's tests: fixture files, raw TCP peers on loopback, clients closed after each test. */
 
@@ -34,7 +35,8 @@ export class Scope {
   readonly #cleanups: (() => unknown)[] = [];
   readonly dir = mkdtempSync(path.join(tmpdir(), 'torfleet-tsclient-test-'));
 
-  constructor() {
+  /** `defaults`: options of every client made here (tests that need the service to answer give it more time). */
+  constructor(private readonly defaults: ClientOptions = {}) {
     this.defer(() => {
       rmSync(this.dir, { recursive: true, force: true });
     });
@@ -71,6 +73,11 @@ export class Scope {
     );
     const running = await startFixture('', { file });
     this.defer(() => running.stop());
+    // One call first (as client `other`, whose rate is its own), so the first call of a test does not pay for
+    // the service's warm-up on two shared cores.
+    const warm = new ProxyServiceClient({ endpoints: [running.url], token: 't-other' });
+    await warm.call('GET', PATHS.health);
+    await warm.close();
     return running;
   }
 
@@ -79,6 +86,7 @@ export class Scope {
       ...(endpoints ? { endpoints } : {}),
       token: 't-collector',
       fallback: FALLBACK,
+      ...this.defaults,
       ...options,
     });
     this.defer(() => client.close(0.5));
