@@ -1,8 +1,9 @@
 /** Feedback events as the wire has them (clients/PROTOCOL.md, schemas/broker/proxy-feedback.schema.json). */
 export interface FeedbackEvent {
-  readonly leaseId?: string;
-  readonly proxyId?: string;
-  readonly proxyUrl?: string;
+  /** One of leaseId, proxyId, proxyUrl names the proxy; null (as `lease.leaseId` of an embedded lease) is absent. */
+  readonly leaseId?: string | null;
+  readonly proxyId?: string | null;
+  readonly proxyUrl?: string | null;
   readonly exchangeId?: string;
   readonly connectionType?: string;
   readonly event: 'connect' | 'result' | 'timeout' | 'release';
@@ -55,6 +56,7 @@ const WIRE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
     [wire.replace(/_([a-z])/g, (_all, letter: string) => letter.toUpperCase()), wire],
   ]),
 );
+const PROXY_NAMES = new Set(['lease_id', 'proxy_id', 'proxy_url']);
 const EVENTS = new Set(['connect', 'result', 'timeout', 'release']);
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const TYPE_RE = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -69,7 +71,8 @@ export function toWireEvent(event: unknown): Record<string, unknown> | string {
     const name = WIRE_NAMES[key];
     if (name === undefined) return `unknown field ${JSON.stringify(key)}`;
     if (name in wire) return `${name} given twice`;
-    if (value !== undefined) wire[name] = value;
+    // A proxy name given as null (an embedded lease has no lease id) is as good as absent: another may name it.
+    if (value !== undefined && !(value === null && PROXY_NAMES.has(name))) wire[name] = value;
   }
   const problem = checkWireEvent(wire);
   return problem ?? wire;

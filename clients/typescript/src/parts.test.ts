@@ -14,6 +14,11 @@ describe('feedback events', () => {
       latency_ms: 1,
       status_code: 200,
     });
+    assert.deepEqual(toWireEvent({ leaseId: null, proxyUrl: 'socks5h://x', event: 'connect' }), {
+      proxy_url: 'socks5h://x',
+      event: 'connect',
+    });
+    assert.match(toWireEvent({ leaseId: null, event: 'connect' }) as string, /required/);
     assert.deepEqual(toWireEvent({ proxy_url: 'socks5h://x', event: 'connect' }), {
       proxy_url: 'socks5h://x',
       event: 'connect',

@@ -6,11 +6,17 @@ import { test } from 'node:test';
 import ts from 'typescript';
 import { REPO } from './fixture.js';
 
-/** The README's usage example compiles against the real API (the package's source), strict. */
-test('the README usage example type-checks against the API', () => {
-  const readme = readFileSync(path.join(REPO, 'clients', 'typescript', 'README.md'), 'utf8');
-  const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(example, 'a ```ts block in the README');
+/** The READMEs' usage examples (this package's, and the repository's) compile against the real API, strict. */
+for (const readme of [path.join(REPO, 'clients', 'typescript', 'README.md'), path.join(REPO, 'README.md')]) {
+  test(`the usage example of ${path.relative(REPO, readme)} type-checks against the API`, () => {
+    const text = readFileSync(readme, 'utf8');
+    const example = /```ts\n(import [^\n]*'@torfleet\/client';[\s\S]*?)```/.exec(text)?.[1];
+    assert.ok(example, 'a ```ts block importing @torfleet/client');
+    typeCheck(example);
+  });
+}
+
+function typeCheck(example: string): void {
   const dir = mkdtempSync(path.join(tmpdir(), 'torfleet-tsclient-readme-'));
   try {
     const index = path.join(REPO, 'clients', 'typescript', 'src', 'index.js');
@@ -33,4 +39,4 @@ test('the README usage example type-checks against the API', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
