@@ -112,6 +112,7 @@ async function clientBenches(): Promise<void> {
   console.log('\n| client | what | figures | | |\n|---|---|---|---|---|');
   for (const [command, args] of [
     ['python3', [packagePath('clients', 'python', 'bench_cached_resolution.py')]],
+    [process.execPath, [packagePath('dist', 'clients', 'typescript', 'bench', 'cached-resolution.js')]],
   ] as const) {
     const { stdout } = await run(command, [...args], { maxBuffer: 1 << 20, timeout: 300_000 });
     process.stdout.write(
