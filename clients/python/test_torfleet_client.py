@@ -922,6 +922,18 @@ class TestFeedback(PeerCase):
         stats = client.stats()
         self.assertEqual((stats["feedback_sent"], stats["feedback_batches"], stats["feedback_rejected"]), (1500, 2, 0))
 
+    def test_feedback_batches_stay_under_the_services_1_mib(self):
+        url, proc = start_fixture("basic")
+        self.cleanups.append(lambda: stop_fixture(proc))
+        client = self.client([url], token="t-collector", feedback_interval=60)
+        details = "x" * 1024  # 1000 such events are about 1.1 MiB of JSON: one batch would be refused (413)
+        for _ in range(1000):
+            client.feedback({"proxy_id": "europe-0", "event": "result", "success": False, "error_details": details})
+        client.close()
+        stats = client.stats()
+        self.assertEqual((stats["feedback_sent"], stats["feedback_rejected"]), (1000, 0))
+        self.assertEqual(stats["feedback_batches"], 2)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -44,6 +44,8 @@ __all__ = [
 
 PATHS = {"request": "/api/v1/proxy/request", "feedback": "/api/v1/proxy/feedback", "health": "/api/v1/proxy/health"}
 FEEDBACK_BATCH = 1000
+# The service reads at most 1 MiB of body (after gzip decoding too): a batch is cut before it grows past this.
+FEEDBACK_BATCH_BYTES = 1024 * 1024 - 1024
 _POLICIES = ("direct_connection", "embedded", "fail")
 _EVENTS = ("connect", "result", "timeout", "release")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -315,6 +317,16 @@ def check_feedback_event(event: Any) -> Optional[str]:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             return "timestamp must be ms since the epoch or an ISO 8601 string"
     return None
+
+
+def _within_bytes(events, limit):
+    """The longest head of `events` whose JSON array fits in `limit` bytes (at least one event), and the rest."""
+    size = 2
+    for index, event in enumerate(events):
+        size += len(json.dumps(event).encode("utf-8")) + 1
+        if index > 0 and size > limit:
+            return events[:index], events[index:]
+    return events, []
 
 
 class ProxyServiceClient:
@@ -943,6 +955,10 @@ class ProxyServiceClient:
                     return
                 batch = self._feedback[:FEEDBACK_BATCH]
                 del self._feedback[:FEEDBACK_BATCH]
+            batch, rest = _within_bytes(batch, FEEDBACK_BATCH_BYTES)
+            if rest:
+                with self._feedback_lock:
+                    self._feedback[0:0] = rest  # first in the next batch
             payload = json.dumps(batch).encode("utf-8")
             try:
                 self._call_any("POST", PATHS["feedback"], payload, deadline, gzip=len(payload) > 8192 and _gzip is not None)

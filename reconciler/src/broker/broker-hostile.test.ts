@@ -588,6 +588,7 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
 
     test('30 wrong tokens from one peer: 401s, then 429 with Retry-After; a valid client still served', async () => {
       const statuses: number[] = [];
+      const started = performance.now();
       for (let i = 0; i < 30; i++) {
         const answer = await raw(withAuth(`Bearer wrong-${i}`), { localAddress: '127.0.0.2' });
         statuses.push(answer.status);
@@ -603,10 +604,10 @@ describe('the broker against hostile clients', { concurrency: false }, () => {
         statuses.slice(0, 20).every((status) => status === 401),
         statuses.join(' '),
       );
-      assert.ok(
-        statuses.slice(25).every((status) => status === 429),
-        statuses.join(' '),
-      );
+      // Past the burst, only what the bucket refilled meanwhile (5 a second) gets through: on a loaded machine
+      // the 30 calls take long enough for one or two.
+      const refilled = Math.floor(((performance.now() - started) / 1000) * 5) + 1;
+      assert.ok(statuses.slice(first429).filter((status) => status !== 429).length <= refilled, statuses.join(' '));
       await assertServing();
       // Another peer is not limited by that one.
       unauthorized(await raw(withAuth('Bearer wrong'), from));
