@@ -925,11 +925,12 @@ class TestFeedback(PeerCase):
     def test_feedback_batches_stay_under_the_services_1_mib(self):
         url, proc = start_fixture("basic")
         self.cleanups.append(lambda: stop_fixture(proc))
-        client = self.client([url], token="t-collector", feedback_interval=60)
+        # Generous timeouts: two 0.6 MiB batches on a loaded machine (the behaviour, not the speed, is tested).
+        client = self.client([url], token="t-collector", feedback_interval=60, feedback_timeout=20, timeout=10)
         details = "x" * 1024  # 1000 such events are about 1.1 MiB of JSON: one batch would be refused (413)
         for _ in range(1000):
             client.feedback({"proxy_id": "europe-0", "event": "result", "success": False, "error_details": details})
-        client.close()
+        client.close(timeout=20)
         stats = client.stats()
         self.assertEqual((stats["feedback_sent"], stats["feedback_rejected"]), (1000, 0))
         self.assertEqual(stats["feedback_batches"], 2)
