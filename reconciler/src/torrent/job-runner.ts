@@ -1,4 +1,4 @@
-import { Transform } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { SizeLimitError, type ContentStore, type StoredContent } from './content-store.js';
@@ -222,8 +222,10 @@ export class JobRunner {
         done(null, chunk);
       },
     });
-    response.body.on('error', () => undefined);
-    const stored = await content.ingest(response.body.pipe(progress), maxBytes, signal);
+    // Joined both ways (not `pipe`): the response's end by a reset or a read timeout fails the ingest, and an
+    // ingest that fails (limit, cancel) destroys the response, letting the origin's connection go at once.
+    const source = pipeline(response.body, progress, () => undefined);
+    const stored = await content.ingest(source, maxBytes, signal);
     return { ...stored, contentType: response.contentType };
   }
 
