@@ -118,6 +118,7 @@ export class JobRunner {
       const job = store.get(id);
       if (!job || isFinal(job.status)) return job;
       if (store.move(id, job.status, 'CANCELLED', now(), {})) {
+        this.#notBefore.delete(id);
         this.#running.get(id)?.abort(new FetchError('the job was cancelled', false));
         await this.#release(job.contentHash);
         return store.get(id);
