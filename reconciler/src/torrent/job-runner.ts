@@ -174,6 +174,15 @@ export class JobRunner {
       return;
     }
     observe?.fetchDone?.((performance.now() - started) / 1000, 'ok');
+    if (stored.size === 0) {
+      // A torrent needs a byte; said without the store's path (the packaging's own error names the file).
+      store.move(job.id, 'FETCHING', 'FAILED', now(), {
+        attempts: job.attempts + 1,
+        errorMessage: 'the origin sent an empty body (0 bytes): there is nothing to share as a torrent',
+      });
+      await this.#release(stored.sha256);
+      return;
+    }
     const fetched = { contentHash: stored.sha256, contentSize: stored.size, contentType: stored.contentType };
     if (!store.move(job.id, 'FETCHING', 'PACKAGING', now(), { ...fetched, progress: stored.size })) {
       await this.#release(stored.sha256);
