@@ -389,6 +389,12 @@ describe(
         case '/pair':
           octets(bodies.pair);
           return;
+        case '/empty':
+          octets(Buffer.alloc(0));
+          return;
+        case '/one-byte':
+          octets(Buffer.from('x'));
+          return;
         default: {
           const race = /^\/race\/(\d+)$/.exec(target);
           const body = race ? bodies.race[Number(race[1])] : undefined;
@@ -828,6 +834,22 @@ describe(
         assert.match(String(failed.error_message), /Header overflow|headers/i);
         await settled();
         assert.ok(hugeWritten < 30 * MiB, `the origin wrote all ${hugeWritten} bytes of headers`);
+      });
+
+      test('an empty body fails with a message naming no path on the server; a one-byte body is shared', async () => {
+        const empty = await ended(await submit(`${origin}/empty`));
+        assert.equal(empty.status, 'FAILED');
+        assert.equal(
+          empty.error_message,
+          'the origin sent an empty body (0 bytes): there is nothing to share as a torrent',
+        );
+        assert.ok(!existsSync(stored(sha256(Buffer.alloc(0)))), 'the empty file is not kept');
+        const one = await ended(await submit(`${origin}/one-byte`));
+        assert.equal(one.status, 'READY', String(one.error_message));
+        assert.equal(one.content_size, 1);
+        assert.equal((await call('GET', `/v1/requests/${String(one.id)}/torrent`)).status, 200);
+        assert.equal((await fetch(`${base}/v1/health`)).status, 200);
+        await settled();
       });
 
       test('a gzip Content-Encoding is stored as received', async () => {
