@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
@@ -110,8 +110,11 @@ describe('the content store', () => {
     const store = new ContentStore(tempDir('content-store'));
     const stored = await store.ingest(source(1000), MiB);
     assert.equal(await store.has(stored.sha256), true);
+    // A crash between writing the torrent's part file and renaming it leaves `<hash>.torrent.part` beside it.
+    writeFileSync(`${stored.path}.torrent.part`, 'd4:infoe');
     await store.remove(stored.sha256);
     assert.equal(await store.has(stored.sha256), false);
+    assert.deepEqual(safeList(path.dirname(stored.path)), [], 'the content, its torrent and a torrent part file');
     await store.sweep();
     assert.deepEqual(safeList(path.join(store.root, 'tmp')), []);
   });

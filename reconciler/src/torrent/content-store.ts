@@ -78,11 +78,13 @@ export class ContentStore {
     return exists(contentPath(this.root, sha256));
   }
 
-  /** Frees a content (the caller knows no job holds it any more), and its torrent kept beside it. */
+  /** Frees a content (the caller knows no job holds it any more), and its torrent kept beside it (or its part). */
   async remove(sha256: string): Promise<void> {
     const file = contentPath(this.root, sha256);
     await rm(file, { force: true });
     await rm(`${file}.torrent`, { force: true });
+    // What a crash while the torrent was written left (torrent-packaging writes `.torrent.part`, then renames).
+    await rm(`${file}.torrent.part`, { force: true });
   }
 
   /** Removes partial files a crash left behind (call at start, before any ingest). */

@@ -50,7 +50,7 @@ describe('POST /v1/requests bodies', () => {
       'a header with CR LF',
       { url: 'http://127.0.0.1/', headers: { A: 'x\r\nB: y' }, route: 'us' },
       'headers.A',
-      /without CR, LF or NUL/,
+      /no CR, LF, NUL or other control characters/,
     ],
     [
       'a header name with a space',

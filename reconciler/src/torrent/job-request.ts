@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { checkTargetHost } from '../gateway/target-address.js';
 import { packagePath } from '../package-root.js';
 import { schemaProblem, type BodyProblem } from '../schema-problem.js';
 
@@ -66,6 +67,16 @@ export function parseJobRequest(body: unknown): JobRequestResult {
       },
     };
   }
+  if (!carried(url)) {
+    return {
+      ok: false,
+      problem: {
+        field: 'url',
+        message:
+          'a route cannot carry this host and port: give a host name (letters, digits, "-", "_", "."; at most 255 characters) or an IP literal, and a port from 1',
+      },
+    };
+  }
   const headers = value.headers ?? {};
   const own = Object.keys(headers).find((name) => OWN_HEADERS.has(name.toLowerCase()));
   if (own !== undefined) {
@@ -89,4 +100,16 @@ export function parseJobRequest(body: unknown): JobRequestResult {
       route: value.route,
     },
   };
+}
+
+/** Whether a proxy on a route can be asked for the URL's host and port (SOCKS5 carries at most 255 bytes of name). */
+function carried(url: URL): boolean {
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (url.port === '0') return false;
+  try {
+    checkTargetHost({ host, port: 1 });
+    return true;
+  } catch {
+    return false;
+  }
 }

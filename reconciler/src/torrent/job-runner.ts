@@ -1,4 +1,4 @@
-import { Transform } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { SizeLimitError, type ContentStore, type StoredContent } from './content-store.js';
@@ -121,6 +121,7 @@ export class JobRunner {
       const job = store.get(id);
       if (!job || isFinal(job.status)) return job;
       if (store.move(id, job.status, 'CANCELLED', now(), {})) {
+        this.#notBefore.delete(id);
         this.#running.get(id)?.abort(new FetchError('the job was cancelled', false));
         await this.#release(job.contentHash);
         return store.get(id);
@@ -176,6 +177,15 @@ export class JobRunner {
       return;
     }
     observe?.fetchDone?.((performance.now() - started) / 1000, 'ok');
+    if (stored.size === 0) {
+      // A torrent needs a byte; said without the store's path (the packaging's own error names the file).
+      store.move(job.id, 'FETCHING', 'FAILED', now(), {
+        attempts: job.attempts + 1,
+        errorMessage: 'the origin sent an empty body (0 bytes): there is nothing to share as a torrent',
+      });
+      await this.#release(stored.sha256);
+      return;
+    }
     const fetched = { contentHash: stored.sha256, contentSize: stored.size, contentType: stored.contentType };
     if (!store.move(job.id, 'FETCHING', 'PACKAGING', now(), { ...fetched, progress: stored.size })) {
       await this.#release(stored.sha256);
@@ -225,8 +235,10 @@ export class JobRunner {
         done(null, chunk);
       },
     });
-    response.body.on('error', () => undefined);
-    const stored = await content.ingest(response.body.pipe(progress), maxBytes, signal);
+    // Joined both ways (not `pipe`): the response's end by a reset or a read timeout fails the ingest, and an
+    // ingest that fails (limit, cancel) destroys the response, letting the origin's connection go at once.
+    const source = pipeline(response.body, progress, () => undefined);
+    const stored = await content.ingest(source, maxBytes, signal);
     return { ...stored, contentType: response.contentType };
   }
 
