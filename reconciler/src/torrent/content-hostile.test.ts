@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { silentLogger } from '../logger.js';
 import { openNodeDatabase } from '../nodes/node-db-file.js';
-import { aria2Download } from '../testing/aria2.js';
+import { runAria2c } from '../testing/aria2c.js';
 import { startContentHarness, type ContentHarness, type ContentHarnessOptions } from '../testing/content-harness.js';
 import { contentCall, type ContentAnswer } from '../testing/content-client.js';
 import { startMicrosocks, type ProxyDaemon } from '../testing/proxy-daemons.js';
@@ -1034,7 +1034,8 @@ describe(
           const into = tempDir('content-crash-aria2');
           const file = path.join(into, 'kept.torrent');
           writeFileSync(file, torrent.bytes);
-          const result = await aria2Download(file, into, (aria += 2));
+          aria += 2;
+          const result = await runAria2c({ torrentFile: file, dir: into, listenPort: aria, dhtPort: aria + 1 });
           assert.equal(result.code, 0, result.output);
           assert.equal(sha256(readFileSync(path.join(into, info.name))), sha256(bodies.crashReady));
         } finally {
