@@ -16,7 +16,7 @@ import type { ContentJob, JobStore } from './job-store.js';
 
 /** Largest `POST /v1/requests` body read: a URL, headers and a request body to send, not content. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
-/** Calls without a valid signature or token, and tracker announces, per peer address. */
+/** The routes without auth (health, the tracker's announces) and refused calls, per peer address. */
 const PER_PEER: RateLimit = { perSecond: 50, burst: 100 };
 const JOB_PATH = /^\/v1\/requests\/([A-Za-z0-9_-]{1,64})(\/torrent|\/magnet)?$/;
 
@@ -124,6 +124,8 @@ export function createTorrentServer(options: TorrentHttpOptions): Server {
       return null;
     }
     if (path === '/v1/health') {
+      const refused = byPeer();
+      if (refused) return refused;
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(path, 'GET, HEAD');
       return { status: 200, body: options.health(), close: hasBody(request) };
     }
