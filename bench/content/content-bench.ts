@@ -1,13 +1,18 @@
 /**
  * Content jobs (BENCHMARKS.md, "Content jobs"): submit → READY for 1 MiB and 100 MiB through a local SOCKS5 upstream
- * (microsocks in front of nginx), beside the bare fetch (curl through the same upstream to a file): what hashing,
- * storing, making the torrent and starting to seed add; the service's peak RSS while fetching each size (it must not
- * grow with the file); aria2c's download rate from the seeder on loopback; jobs accepted per second (wrk, bearer
- * token, each POST a SQLite insert). Every job gets bytes of its own, so nothing is served from a stored copy.
+ * (microsocks in front of nginx), beside the bare fetch (curl through the same upstream to a file, and the service's
+ * own route fetch into nothing): what hashing, storing, making the torrent and starting to seed add; the service's
+ * peak RSS while fetching each size (it must not grow with the file); aria2c's download rate from the seeder on
+ * loopback beside aria2c seeding the same torrent; jobs accepted per second (wrk, bearer token, each POST a SQLite
+ * insert). Every job gets bytes of its own, so nothing is served from a stored copy.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import bencode from 'bencode';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +22,13 @@ import { runAria2c } from '../../reconciler/src/testing/aria2c.js';
 import { contentCall } from '../../reconciler/src/testing/content-client.js';
 import { startNginx } from '../../reconciler/src/testing/nginx-origin.js';
 import { startMicrosocks } from '../../reconciler/src/testing/proxy-daemons.js';
+import { parseTorrentInfo } from '../../reconciler/src/torrent/torrent-file.js';
+import { fetchThroughRoute } from '../../reconciler/src/torrent/route-fetch.js';
+import { buildRouteTable } from '../../reconciler/src/gateway/route-table.js';
+import { createFleetDialer } from '../../reconciler/src/gateway/fleet-dialer.js';
+import { silentLogger } from '../../reconciler/src/logger.js';
+import { Tracker } from '../../reconciler/src/torrent/tracker.js';
+import { waitForPort } from '../gateway/free-port.js';
 import { postScript, wrk } from '../broker/wrk-run.js';
 import { parseVmRssKb } from '../gateway/proc-tree.js';
 import { median } from '../gateway/stats.js';
@@ -25,7 +37,9 @@ const run = promisify(execFile);
 const NGINX_PORT = 26970;
 const API_PORT = 26972;
 const PEER_PORT = 26973;
-const ARIA_PORT = 26975;
+const ARIA_PORT = 26975; // to 26990
+const PEER_TRACKER_PORT = 26991;
+const PEER_SEED_PORT = 26992;
 const TOKEN = 'bench-content-token';
 const SECRET = 'bench-content-secret-0123456789';
 const MiB = 1024 * 1024;
@@ -82,6 +96,54 @@ async function jobToReady(url: string, pid: number): Promise<{ ms: number; peakM
   }
 }
 
+/** The service's own fetch path (the gateway's dialer through the route, Node's HTTP client) into nothing: no hash, no disk. */
+async function routeFetchMs(url: string, socksPort: number): Promise<number> {
+  const routes = buildRouteTable(
+    {
+      pools: [],
+      gateway: {
+        listen: { host: '127.0.0.1', port: 8888 },
+        token: null,
+        default: null,
+        upstreams: [{ name: 'socks', protocol: 'socks5', host: '127.0.0.1', port: socksPort, auth: null }],
+        corporate: null,
+      },
+    },
+    { corporate: true },
+  );
+  const options = {
+    dialer: createFleetDialer({
+      health: { usable: () => true },
+      now: Date.now,
+      random: Math.random,
+      connectTimeoutMs: 10_000,
+      maxAttempts: 1,
+      log: silentLogger,
+    }),
+    routes: () => routes,
+    connectTimeoutMs: 10_000,
+    readTimeoutMs: 10_000,
+    maxRedirects: 0,
+    mimeAllowlist: ['application/octet-stream'],
+    maxBytes: 1024 * MiB,
+  };
+  const started = performance.now();
+  const fetched = await fetchThroughRoute(
+    options,
+    { url, method: 'GET', headers: {}, body: null, route: 'socks', session: 'bench' },
+    new AbortController().signal,
+  );
+  await pipeline(
+    fetched.body,
+    new Writable({
+      write(_chunk, _encoding, done) {
+        done();
+      },
+    }),
+  );
+  return performance.now() - started;
+}
+
 /** curl's own time from start to the last byte (`%{time_total}`: its process start is not in it). */
 async function bareFetchMs(url: string, socksPort: number, into: string): Promise<number> {
   const { stdout } = await run('curl', [
@@ -98,6 +160,69 @@ async function bareFetchMs(url: string, socksPort: number, into: string): Promis
   return Number(stdout) * 1000;
 }
 
+/** The same torrent seeded by aria2c itself (the peer), listed by a tracker of its own: aria2c's download rate from it. */
+async function aria2cSeedingRates(dir: string, torrent: Buffer, jobId: string): Promise<number[]> {
+  const seedDir = mkdtempSync(path.join(dir, 'aria-seed-'));
+  const info = parseTorrentInfo(torrent);
+  const stored = (await contentCall(base, { token: TOKEN }, 'GET', `/v1/requests/${jobId}`)).body as {
+    content_hash: string;
+  };
+  const hash = stored.content_hash;
+  copyFileSync(path.join(dir, 'content', hash.slice(0, 2), hash.slice(2, 4), hash), path.join(seedDir, info.name));
+  // A tracker of its own that lists aria2c's seed, and a copy of the torrent announcing to it.
+  const tracker = new Tracker({ isKnown: () => true });
+  tracker.addSeeder(info.infoHash, '127.0.0.1', PEER_SEED_PORT);
+  const server = createServer(tracker.handle);
+  await new Promise<void>((resolve) => server.listen(PEER_TRACKER_PORT, '127.0.0.1', resolve));
+  const meta = bencode.decode(torrent) as Record<string, unknown>;
+  const announce = `http://127.0.0.1:${String(PEER_TRACKER_PORT)}/announce`;
+  meta.announce = announce;
+  meta['announce-list'] = [[announce]];
+  const peerTorrent = path.join(seedDir, 'peer.torrent');
+  writeFileSync(peerTorrent, Buffer.from(bencode.encode(meta)));
+  const seed = spawn(
+    'aria2c',
+    [
+      '--no-conf=true',
+      `--dir=${seedDir}`,
+      '--check-integrity=true',
+      '--seed-ratio=0.0',
+      '--seed-time=600',
+      '--enable-dht=false',
+      '--enable-peer-exchange=false',
+      '--bt-enable-lpd=false',
+      '--disable-ipv6=true',
+      `--listen-port=${String(PEER_SEED_PORT)}`,
+      `--dht-listen-port=${String(PEER_SEED_PORT + 1)}`,
+      '--console-log-level=warn',
+      '--summary-interval=0',
+      peerTorrent,
+    ],
+    { stdio: 'ignore' },
+  );
+  const rates: number[] = [];
+  try {
+    await waitForPort(PEER_SEED_PORT, 60_000, () => seed.exitCode === null);
+    for (let i = 0; i < 3; i++) {
+      const into = mkdtempSync(path.join(dir, 'aria-peer-'));
+      const started = performance.now();
+      const result = await runAria2c({
+        torrentFile: peerTorrent,
+        dir: into,
+        listenPort: ARIA_PORT + 10 + 2 * i,
+        dhtPort: ARIA_PORT + 11 + 2 * i,
+      });
+      if (result.code !== 0) throw new Error(`aria2c from aria2c: ${result.output}`);
+      rates.push(100 / ((performance.now() - started) / 1000));
+      rmSync(into, { recursive: true, force: true });
+    }
+  } finally {
+    seed.kill('SIGTERM');
+    await new Promise((resolve) => server.close(resolve));
+  }
+  return rates;
+}
+
 export async function benchContent(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'torfleet-bench-content-'));
   const nginx = await startNginx(dir, NGINX_PORT);
@@ -108,15 +233,16 @@ export async function benchContent(): Promise<void> {
     console.log('\n### Content jobs (issue 12)\n');
     console.log(`service RSS idle: ${rssMb(pid).toFixed(1)} MB\n`);
     console.log(
-      '| size | bare fetch (curl via microsocks) p50 | submit → READY p50 | overhead | service peak RSS | runs |',
+      '| size | curl via microsocks p50 | route fetch, nothing stored p50 | submit → READY p50 | store + torrent + seed | service peak RSS | runs |',
     );
-    console.log('|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|');
     let big = '';
     for (const [label, size, runs] of [
       ['1 MiB', MiB, 7],
       ['100 MiB', 100 * MiB, 3],
     ] as const) {
       const bare: number[] = [];
+      const routeOnly: number[] = [];
       const ready: number[] = [];
       let peak = 0;
       for (let i = 0; i < runs; i++) {
@@ -124,15 +250,16 @@ export async function benchContent(): Promise<void> {
         writeFileSync(path.join(nginx.www, name), randomBytes(size));
         const url = `http://127.0.0.1:${String(NGINX_PORT)}/${name}`;
         bare.push(await bareFetchMs(url, socks.port, path.join(dir, 'bare.bin')));
+        routeOnly.push(await routeFetchMs(url, socks.port));
         const job = await jobToReady(url, pid);
         ready.push(job.ms);
         peak = Math.max(peak, job.peakMb);
         if (size > MiB) big = job.id;
         rmSync(path.join(nginx.www, name));
       }
-      const [b, r] = [median(bare), median(ready)];
+      const [b, f, r] = [median(bare), median(routeOnly), median(ready)];
       console.log(
-        `| ${label} | ${b.toFixed(0)} ms | ${r.toFixed(0)} ms | ${(r - b).toFixed(0)} ms | ${peak.toFixed(1)} MB | ${String(runs)} |`,
+        `| ${label} | ${b.toFixed(0)} ms | ${f.toFixed(0)} ms | ${r.toFixed(0)} ms | ${(r - f).toFixed(0)} ms | ${peak.toFixed(1)} MB | ${String(runs)} |`,
       );
     }
     const torrent = await contentCall(base, { token: TOKEN }, 'GET', `/v1/requests/${big}/torrent`);
@@ -152,8 +279,9 @@ export async function benchContent(): Promise<void> {
       rates.push((100 * MiB) / MiB / ((performance.now() - started) / 1000));
       rmSync(into, { recursive: true, force: true });
     }
+    const peerRates = await aria2cSeedingRates(dir, torrent.bytes, big);
     console.log(
-      `\naria2c from the seeder on loopback, 100 MiB (whole aria2c run: tracker, handshake, download, hash check): ${median(rates).toFixed(0)} MiB/s p50 of 3 (${rates.map((rate) => rate.toFixed(0)).join(', ')})`,
+      `\naria2c downloading 100 MiB on loopback (the whole aria2c run: tracker, handshake, download, hash check), p50 of 3: from torfleet's seeder ${median(rates).toFixed(0)} MiB/s (${rates.map((rate) => rate.toFixed(0)).join(', ')}); from aria2c seeding the same torrent ${median(peerRates).toFixed(0)} MiB/s (${peerRates.map((rate) => rate.toFixed(0)).join(', ')})`,
     );
     const script = postScript(
       dir,
