@@ -24,7 +24,7 @@ import { startNginx } from '../../reconciler/src/testing/nginx-origin.js';
 import { startMicrosocks } from '../../reconciler/src/testing/proxy-daemons.js';
 import { parseTorrentInfo } from '../../reconciler/src/torrent/torrent-file.js';
 import { fetchThroughRoute } from '../../reconciler/src/torrent/route-fetch.js';
-import { buildRouteTable } from '../../reconciler/src/gateway/route-table.js';
+import { socksRouteTable } from '../../reconciler/src/testing/gateway-fixtures.js';
 import { createFleetDialer } from '../../reconciler/src/gateway/fleet-dialer.js';
 import { silentLogger } from '../../reconciler/src/logger.js';
 import { Tracker } from '../../reconciler/src/torrent/tracker.js';
@@ -98,19 +98,7 @@ async function jobToReady(url: string, pid: number): Promise<{ ms: number; peakM
 
 /** The service's own fetch path (the gateway's dialer through the route, Node's HTTP client) into nothing: no hash, no disk. */
 async function routeFetchMs(url: string, socksPort: number): Promise<number> {
-  const routes = buildRouteTable(
-    {
-      pools: [],
-      gateway: {
-        listen: { host: '127.0.0.1', port: 8888 },
-        token: null,
-        default: null,
-        upstreams: [{ name: 'socks', protocol: 'socks5', host: '127.0.0.1', port: socksPort, auth: null }],
-        corporate: null,
-      },
-    },
-    { corporate: true },
-  );
+  const routes = socksRouteTable({ socks: socksPort });
   const options = {
     dialer: createFleetDialer({
       health: { usable: () => true },

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { parseClientTokens } from '../../reconciler/src/broker/client-tokens.js';
-import { buildRouteTable } from '../../reconciler/src/gateway/route-table.js';
+import { socksRouteTable } from '../../reconciler/src/testing/gateway-fixtures.js';
 import { silentLogger } from '../../reconciler/src/logger.js';
 import { openNodeDatabase } from '../../reconciler/src/nodes/node-db-file.js';
 import { listenOn } from '../../reconciler/src/service/serve-http.js';
@@ -18,19 +18,7 @@ const settings = readTorrentSettings((name) => process.env[name]?.trim() || unde
 if (!settings) throw new Error('set TORFLEET_TORRENT_SECRET');
 const tokens = parseClientTokens('bench', `bench ${tokenDigest(process.env.BENCH_TOKEN ?? '').toString('hex')}\n`);
 if (!tokens.ok) throw new Error(tokens.errors.join('; '));
-const routes = buildRouteTable(
-  {
-    pools: [],
-    gateway: {
-      listen: { host: '127.0.0.1', port: 8888 },
-      token: null,
-      default: null,
-      upstreams: [{ name: 'socks', protocol: 'socks5', host: '127.0.0.1', port: Number(socksPort), auth: null }],
-      corporate: null,
-    },
-  },
-  { corporate: true },
-);
+const routes = socksRouteTable({ socks: Number(socksPort) });
 const parts = new ContentServiceParts(
   openNodeDatabase(path.join(dir, 'torfleet.db'), () => new Date(), silentLogger).db,
 );

@@ -1,5 +1,5 @@
+import { socksRouteTable } from './gateway-fixtures.js';
 import { parseClientTokens } from '../broker/client-tokens.js';
-import { buildRouteTable } from '../gateway/route-table.js';
 import { silentLogger } from '../logger.js';
 import { openNodeDatabase } from '../nodes/node-db-file.js';
 import { listenOn } from '../service/serve-http.js';
@@ -39,25 +39,7 @@ export async function startContentHarness(options: ContentHarnessOptions): Promi
   };
   const settings = readTorrentSettings((name) => env[name]);
   if (!settings) throw new Error('no torrent settings');
-  const routes = buildRouteTable(
-    {
-      pools: [],
-      gateway: {
-        listen: { host: '127.0.0.1', port: 8888 },
-        token: null,
-        default: null,
-        upstreams: Object.entries(options.upstreams).map(([name, port]) => ({
-          name,
-          protocol: 'socks5' as const,
-          host: '127.0.0.1',
-          port,
-          auth: null,
-        })),
-        corporate: null,
-      },
-    },
-    { corporate: true },
-  );
+  const routes = socksRouteTable(options.upstreams);
   const tokens = parseClientTokens('tokens', `alpha ${tokenDigest(options.token).toString('hex')}\n`);
   if (!tokens.ok) throw new Error('bad test tokens');
   const parts = new ContentServiceParts(openNodeDatabase(options.dbFile, () => new Date(), silentLogger).db);

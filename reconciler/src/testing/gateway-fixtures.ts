@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { Secret } from '../fleet/secret.js';
+import { buildRouteTable } from '../gateway/route-table.js';
 import type { Route, RouteTable } from '../gateway/route-types.js';
 
 /** TESTS ONLY: a route table of named routes (no members: the direct dialer ignores them). */
@@ -16,6 +17,32 @@ export function testRouteTable(
     token: options.token ? new Secret(options.token) : null,
     corporate: null,
   };
+}
+
+/**
+ * TESTS AND BENCHES ONLY: the real route table of a fleet with no pools and one `socks5://127.0.0.1:PORT` upstream
+ * per entry of `upstreams` (route name → port), as the gateway and the content service build it.
+ */
+export function socksRouteTable(upstreams: Readonly<Record<string, number>>): RouteTable {
+  return buildRouteTable(
+    {
+      pools: [],
+      gateway: {
+        listen: { host: '127.0.0.1', port: 8888 },
+        token: null,
+        default: null,
+        upstreams: Object.entries(upstreams).map(([name, port]) => ({
+          name,
+          protocol: 'socks5' as const,
+          host: '127.0.0.1',
+          port,
+          auth: null,
+        })),
+        corporate: null,
+      },
+    },
+    { corporate: true },
+  );
 }
 
 export interface TestOrigin {

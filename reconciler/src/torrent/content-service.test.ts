@@ -5,12 +5,12 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseClientTokens } from '../broker/client-tokens.js';
-import { buildRouteTable } from '../gateway/route-table.js';
 import { silentLogger } from '../logger.js';
 import { openNodeDatabase } from '../nodes/node-db-file.js';
 import { listenOn } from '../service/serve-http.js';
 import { ARIA2C_REQUIRE_CRYPTO, runAria2c } from '../testing/aria2c.js';
 import { contentCall, type ContentAnswer } from '../testing/content-client.js';
+import { socksRouteTable } from '../testing/gateway-fixtures.js';
 import { startNginx, type NginxOrigin } from '../testing/nginx-origin.js';
 import { startMicrosocks, type ProxyDaemon } from '../testing/proxy-daemons.js';
 import { tempDir } from '../testing/temp-dir.js';
@@ -68,22 +68,7 @@ describe(
 
     const start = async (): Promise<void> => {
       parts = new ContentServiceParts(openNodeDatabase(dbFile, () => new Date(), silentLogger).db);
-      const routes = buildRouteTable(
-        {
-          pools: [],
-          gateway: {
-            listen: { host: '127.0.0.1', port: 8888 },
-            token: null,
-            default: null,
-            upstreams: [
-              { name: 'socks', protocol: 'socks5', host: '127.0.0.1', port: socks.port, auth: null },
-              { name: 'dead', protocol: 'socks5', host: '127.0.0.1', port: 9, auth: null },
-            ],
-            corporate: null,
-          },
-        },
-        { corporate: true },
-      );
+      const routes = socksRouteTable({ socks: socks.port, dead: 9 });
       const tokens = parseClientTokens('tokens', `alpha ${tokenDigest(TOKEN).toString('hex')}\n`);
       assert.ok(tokens.ok);
       service = await parts.start({

@@ -4,11 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildRouteTable } from '../gateway/route-table.js';
 import { createFleetDialer } from '../gateway/fleet-dialer.js';
 import type { RouteTable } from '../gateway/route-types.js';
 import { silentLogger } from '../logger.js';
-import { startTestOrigin } from '../testing/gateway-fixtures.js';
+import { socksRouteTable, startTestOrigin } from '../testing/gateway-fixtures.js';
 import { startNginx, type NginxOrigin } from '../testing/nginx-origin.js';
 import { startRecordingRelay, type RecordingRelay } from '../testing/recording-relay.js';
 import { startMicrosocks, type ProxyDaemon } from '../testing/proxy-daemons.js';
@@ -20,21 +19,7 @@ import { FetchError, fetchThroughRoute, type FetchRequest, type RouteFetchOption
 const NGINX_PORT = 29200;
 const STALL_PORT = 29202;
 
-function table(socksPort: number): RouteTable {
-  return buildRouteTable(
-    {
-      pools: [],
-      gateway: {
-        listen: { host: '127.0.0.1', port: 8888 },
-        token: null,
-        default: null,
-        upstreams: [{ name: 'origin-socks', protocol: 'socks5', host: '127.0.0.1', port: socksPort, auth: null }],
-        corporate: null,
-      },
-    },
-    { corporate: true },
-  );
-}
+const table = (socksPort: number): RouteTable => socksRouteTable({ 'origin-socks': socksPort });
 
 async function bodyOf(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
