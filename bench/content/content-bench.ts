@@ -61,6 +61,7 @@ async function startChild(dir: string, socksPort: number): Promise<ChildProcess>
         TORFLEET_TORRENT_PEER_PORT: String(PEER_PORT),
         TORFLEET_TORRENT_MAX_SIZE: '1GiB',
         TORFLEET_TORRENT_RATE: '100000',
+        TORFLEET_TORRENT_MAX_QUEUED: '1000000',
         TORFLEET_TORRENT_WORKERS: '2',
       },
     },

@@ -120,5 +120,6 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX content_jobs_status ON content_jobs (status, created_at);
   CREATE INDEX content_jobs_content ON content_jobs (content_hash);
+  CREATE INDEX content_jobs_client ON content_jobs (client, status);
   `,
 ];

@@ -16,6 +16,7 @@ import { startMicrosocks, type ProxyDaemon } from '../testing/proxy-daemons.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { tokenDigest } from '../token-digest.js';
 import { ContentServiceParts, type ContentService } from './content-service.js';
+import { parseJobRequest } from './job-request.js';
 import { readTorrentSettings } from './torrent-settings.js';
 import { parseTorrentInfo } from './torrent-file.js';
 
@@ -368,6 +369,26 @@ describe(
       assert.equal(expired.status, 'CANCELLED');
       assert.ok(!existsSync(stored) && !existsSync(`${stored}.torrent`), 'content and torrent freed');
       assert.equal((await call('GET', `/v1/requests/${id}/torrent`)).status, 409);
+    });
+
+    test('a client with TORFLEET_TORRENT_MAX_QUEUED jobs unfinished gets a 429 naming it; other clients do not', async () => {
+      const parsed = parseJobRequest({ url: `http://127.0.0.1:${NGINX_PORT}/one.bin`, route: 'dead' });
+      assert.ok(parsed.ok);
+      const ids = Array.from({ length: 1000 }, (_, i) => `job_cap${String(i)}`);
+      for (const id of ids) parts.store.create(id, 'alpha', parsed.value, Date.now());
+      try {
+        const body = { url: `http://127.0.0.1:${NGINX_PORT}/one.bin`, route: 'socks' };
+        const refused = await contentCall(base, { token: TOKEN }, 'POST', '/v1/requests', body);
+        assert.equal(refused.status, 429);
+        assert.equal(refused.headers.get('retry-after'), '10');
+        assert.match(
+          (refused.body as { error: { message: string } }).error.message,
+          /1000 jobs of yours are not finished yet \(TORFLEET_TORRENT_MAX_QUEUED\)/,
+        );
+        assert.equal((await call('POST', '/v1/requests', { ...body, ttl: 7200 })).status, 202, 'another client');
+      } finally {
+        for (const id of ids) parts.store.move(id, 'QUEUED', 'CANCELLED', Date.now());
+      }
     });
   },
 );

@@ -165,6 +165,7 @@ export class ContentServiceParts {
         seeder: seeder.stats(),
       }),
       rate: settings.rate,
+      maxUnfinished: settings.maxUnfinished,
       now,
       log,
       observeRequest: (route, status) => {

@@ -74,7 +74,8 @@ export class JobRunner {
         } catch (error) {
           log.warn(`content job ${job.id}: cannot seed its content again: ${errorMessage(error)}`, { job: job.id });
           store.move(job.id, status, 'FAILED', now(), {
-            errorMessage: `seeding after a restart failed: ${errorMessage(error)}`,
+            // The cause (it may name files of this host) is in the service's log, not in what clients read.
+            errorMessage: 'seeding after a restart failed (the service logged why); submit the job again',
           });
         }
       }
@@ -206,7 +207,9 @@ export class JobRunner {
       log.info(`content job ${job.id} READY`, { job: job.id, size: stored.size, infohash });
     } catch (error) {
       log.error(`content job ${job.id}: packaging failed: ${errorMessage(error)}`, { job: job.id });
-      store.move(job.id, 'PACKAGING', 'FAILED', now(), { errorMessage: `packaging failed: ${errorMessage(error)}` });
+      store.move(job.id, 'PACKAGING', 'FAILED', now(), {
+        errorMessage: 'making or seeding the torrent failed (the service logged why); submit the job again',
+      });
       await this.#release(stored.sha256);
     }
   }

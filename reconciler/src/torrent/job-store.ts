@@ -76,6 +76,7 @@ export class JobStore {
   readonly #progress: Database.Statement<[number, number, string]>;
   readonly #count: Database.Statement<[string], { n: number }>;
   readonly #queued: Database.Statement<[number], JobRow>;
+  readonly #unfinished: Database.Statement<[string], { n: number }>;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
@@ -99,6 +100,9 @@ export class JobStore {
       "UPDATE content_jobs SET progress = ?, updated_at = ? WHERE id = ? AND status = 'FETCHING'",
     );
     this.#queued = db.prepare("SELECT * FROM content_jobs WHERE status = 'QUEUED' ORDER BY created_at, id LIMIT ?");
+    this.#unfinished = db.prepare(
+      "SELECT count(*) AS n FROM content_jobs WHERE client = ? AND status IN ('QUEUED', 'FETCHING', 'PACKAGING', 'SEEDING')",
+    );
     this.#count = db.prepare('SELECT count(*) AS n FROM content_jobs WHERE status = ?');
     this.#holders = db.prepare(
       `SELECT count(*) AS holders FROM content_jobs WHERE content_hash = ? AND status IN ${HOLDING}`,
@@ -175,6 +179,11 @@ export class JobStore {
   /** Bytes fetched so far by a FETCHING job; false when it is not fetching (cancelled meanwhile). */
   progress(id: string, bytes: number, now: number): boolean {
     return this.#progress.run(bytes, now, id).changes > 0;
+  }
+
+  /** A client's jobs not yet READY, FAILED or CANCELLED (what its queue cap counts). */
+  unfinished(client: string): number {
+    return this.#unfinished.get(client)?.n ?? 0;
   }
 
   count(status: JobStatus): number {

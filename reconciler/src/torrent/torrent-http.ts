@@ -38,6 +38,8 @@ export interface TorrentHttpOptions {
   readonly health: () => Record<string, unknown>;
   /** Per client (TORFLEET_TORRENT_RATE / _BURST). */
   readonly rate: RateLimit;
+  /** A client's jobs not yet finished, at most (TORFLEET_TORRENT_MAX_QUEUED). */
+  readonly maxUnfinished: number;
   readonly now: () => number;
   readonly log: Logger;
   readonly observeRequest?: (route: string, status: number) => void;
@@ -186,6 +188,16 @@ export function createTorrentServer(options: TorrentHttpOptions): Server {
     if (!parsed.ok) {
       const { field, message } = parsed.problem;
       return failure(400, 'invalid_field', message, field === '' ? null : field);
+    }
+    const unfinished = store.unfinished(client);
+    if (unfinished >= options.maxUnfinished) {
+      return failure(
+        429,
+        'too_many_jobs',
+        `${String(unfinished)} jobs of yours are not finished yet (TORFLEET_TORRENT_MAX_QUEUED): wait for some, or DELETE them`,
+        null,
+        { headers: { 'retry-after': '10' } },
+      );
     }
     const id = `job_${randomUUID().replaceAll('-', '')}`;
     const job = store.create(id, client, parsed.value, now());

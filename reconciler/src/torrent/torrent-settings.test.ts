@@ -29,6 +29,7 @@ describe('content job settings', () => {
       uploadBytesPerSecond: 0,
       maxPeers: 50,
       rate: { perSecond: 20, burst: 40 },
+      maxUnfinished: 1000,
     });
   });
 
@@ -49,6 +50,7 @@ describe('content job settings', () => {
       TORFLEET_TORRENT_UPLOAD_RATE: '512KiB',
       TORFLEET_TORRENT_PEERS: '8',
       TORFLEET_TORRENT_RATE: '100',
+      TORFLEET_TORRENT_MAX_QUEUED: '50',
     }).torrent;
     assert.deepEqual(settings, {
       listen: { host: '::1', port: 9091 },
@@ -65,6 +67,7 @@ describe('content job settings', () => {
       uploadBytesPerSecond: 512 * 1024,
       maxPeers: 8,
       rate: { perSecond: 100, burst: 200 },
+      maxUnfinished: 50,
     });
   });
 

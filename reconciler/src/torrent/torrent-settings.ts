@@ -38,6 +38,8 @@ export interface TorrentSettings {
   readonly maxPeers: number;
   /** TORFLEET_TORRENT_RATE / TORFLEET_TORRENT_BURST (default 20 per second, bursts of 40), per client. */
   readonly rate: RateLimit;
+  /** TORFLEET_TORRENT_MAX_QUEUED (default 1000): a client's jobs not yet finished; one more is a 429. */
+  readonly maxUnfinished: number;
 }
 
 export const DEFAULT_MIME_ALLOWLIST = [
@@ -124,6 +126,10 @@ export function readTorrentSettings(get: (name: string) => string | undefined): 
         : parseSizeSetting('TORFLEET_TORRENT_UPLOAD_RATE', get('TORFLEET_TORRENT_UPLOAD_RATE') ?? '', 10 * 1024 ** 3),
     maxPeers: parseCountSetting('TORFLEET_TORRENT_PEERS', get('TORFLEET_TORRENT_PEERS') ?? '50', 10_000),
     rate: parseRateSettings('TORFLEET_TORRENT', get, 20),
+    maxUnfinished: Math.max(
+      1,
+      parseCountSetting('TORFLEET_TORRENT_MAX_QUEUED', get('TORFLEET_TORRENT_MAX_QUEUED') ?? '1000', 1_000_000),
+    ),
   };
 }
 
