@@ -40,6 +40,7 @@ export class SwarmRuntime implements ProxyRuntime {
   private readonly configs: SwarmConfigs;
   /** The engine's data root, for the path of a volume on this host (learned from `docker info`). */
   private dockerRoot = '/var/lib/docker';
+  private rootKnown = false;
 
   constructor(
     private readonly docker: Docker,
@@ -52,6 +53,7 @@ export class SwarmRuntime implements ProxyRuntime {
   }
 
   async list(): Promise<ObservedProxy[]> {
+    if (!this.rootKnown) await this.requireManager();
     const services = await this.call('list services', (abortSignal) =>
       this.docker.listServices({
         filters: { label: [`${LABEL.managed}=true`, `${LABEL.instance}=${this.options.instance}`] },
@@ -111,11 +113,18 @@ export class SwarmRuntime implements ProxyRuntime {
       config,
       memoryLimitMb: this.memoryMb(),
     });
-    const created = (await this.call(
-      `create service ${name}`,
-      (abortSignal) => this.docker.createService({ ...body, abortSignal }),
-      2,
-    )) as { id?: string; ID?: string };
+    let created: { id?: string; ID?: string };
+    try {
+      created = await this.call(
+        `create service ${name}`,
+        (abortSignal): Promise<{ id?: string; ID?: string }> => this.docker.createService({ ...body, abortSignal }),
+        2,
+      );
+    } catch (error) {
+      // No service of torfleet's uses the proxy's configs (list() would have shown it): none is left behind.
+      await this.configs.prune(spec.name, null);
+      throw error;
+    }
     const id = created.id ?? created.ID ?? '';
     this.log.info('proxy service created', { proxy: spec.name, service: id, config: config.name, revision });
     await this.configs.prune(spec.name, config.name);
@@ -225,6 +234,7 @@ export class SwarmRuntime implements ProxyRuntime {
       Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean };
     };
     if (info.DockerRootDir) this.dockerRoot = info.DockerRootDir;
+    this.rootKnown = true;
     const state = info.Swarm?.LocalNodeState ?? 'inactive';
     if (state !== 'active') {
       throw new ConfigError(
