@@ -12,6 +12,7 @@ import { joinTestSwarm, removeTestSwarmObjects } from '../testing/swarm-cleanup.
 import { tempDir } from '../testing/temp-dir.js';
 import { torHealth } from '../tor-control/control-client.js';
 import { waitFor } from '../wait-for.js';
+import type { RuntimeEvent } from './proxy-runtime.js';
 import { SwarmRuntime } from './swarm-runtime.js';
 
 /**
@@ -201,10 +202,17 @@ describe('TORFLEET_RUNTIME=swarm against a real single-node swarm', { concurrenc
     assert.equal((await torfleet('plan')).code, 0);
   });
 
-  test('drift: a service removed by hand is created again on the same exit', async () => {
+  test('drift: a service removed by hand is seen by watch() and created again on the same exit', async () => {
     const before = await ours();
     const victim = before.get(`${ID}-us-1`);
+    const events: RuntimeEvent[] = [];
+    const stop = runtime().watch((event) => events.push(event));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the event streams open
     await docker.getService(victim?.id ?? '').remove();
+    await waitFor('the watch to see the service go', () =>
+      events.some((e) => e.action === 'remove' && e.proxy === `${ID}-us-1`),
+    );
+    stop();
     const plan = await torfleet('plan');
     assert.match(plan.stdout, new RegExp(`\\+ ${ID}-us-1`));
     assert.equal((await torfleet('apply')).code, 0);
