@@ -54,12 +54,17 @@ export class SwarmRuntime implements ProxyRuntime {
 
   async list(): Promise<ObservedProxy[]> {
     if (!this.rootKnown) await this.requireManager();
-    const services = await this.call('list services', (abortSignal) =>
-      this.docker.listServices({
-        filters: { label: [`${LABEL.managed}=true`, `${LABEL.instance}=${this.options.instance}`] },
-        abortSignal,
-      }),
-    );
+    // All three at once: a pass's no-op cost is one swarm round trip, not three.
+    const [services, tasks, nodes] = await Promise.all([
+      this.call('list services', (abortSignal) =>
+        this.docker.listServices({
+          filters: { label: [`${LABEL.managed}=true`, `${LABEL.instance}=${this.options.instance}`] },
+          abortSignal,
+        }),
+      ),
+      this.call('list tasks', (abortSignal) => this.docker.listTasks({ abortSignal }) as Promise<SwarmTask[]>),
+      this.call('list nodes', (abortSignal) => this.docker.listNodes({ abortSignal }) as Promise<SwarmNode[]>),
+    ]);
     const ignored: IgnoredObject[] = [];
     const valid = services.filter((service) => {
       // Anyone with access to a manager can create a service with torfleet's labels.
@@ -68,11 +73,6 @@ export class SwarmRuntime implements ProxyRuntime {
       return !invalid;
     });
     this.skipped.record(ignored);
-    if (valid.length === 0) return [];
-    const [tasks, nodes] = await Promise.all([
-      this.call('list tasks', (abortSignal) => this.docker.listTasks({ abortSignal }) as Promise<SwarmTask[]>),
-      this.call('list nodes', (abortSignal) => this.docker.listNodes({ abortSignal }) as Promise<SwarmNode[]>),
-    ]);
     return valid.flatMap((service) => mapSwarmService(service, tasks, nodes) ?? []);
   }
 
