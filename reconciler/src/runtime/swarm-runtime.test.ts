@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -7,10 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
-import { runTorfleet, type CliResult } from '../testing/run-cli.js';
+import { cleanEnv, runTorfleet, TORFLEET_BIN, type CliResult } from '../testing/run-cli.js';
 import { joinTestSwarm, removeTestSwarmObjects } from '../testing/swarm-cleanup.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { torHealth } from '../tor-control/control-client.js';
+import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
 import { waitFor } from '../wait-for.js';
 import type { RuntimeEvent } from './proxy-runtime.js';
 import { SwarmRuntime } from './swarm-runtime.js';
@@ -342,5 +343,90 @@ describe('TORFLEET_RUNTIME=swarm against a real single-node swarm', { concurrenc
         .sort(),
       [`torfleet-${ID}-us-0`, `torfleet-${ID}-us-1`],
     );
+  });
+
+  test('end to end on a private Tor network: `torfleet run` starts proxies as services whose traffic leaves through their pinned exits', async () => {
+    const E2E = 31200; // the network on 31200-31230, the API and proxies above it: 31200-31299
+    const network: PrivateTorNetwork = await startPrivateTorNetwork(path.join(dir, 'tor'), E2E);
+    let service: ChildProcess | undefined;
+    try {
+      const authorities = network.dirAuthorities.map((line) => `    - "${line}"`).join('\n');
+      const e2eFleet = path.join(dir, 'e2e-fleet.yaml');
+      writeFileSync(
+        e2eFleet,
+        `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  testingNetwork: true\n  geoipFile: ${network.geoipFile}\n  dirAuthorities:\n${authorities}\npools:\n` +
+          `  - {name: ${ID}-xus, geo: US, mode: strict, count: 1, basePort: ${E2E + 51}}\n` +
+          `  - {name: ${ID}-xworld, geo: NON_US, mode: strict, count: 1, basePort: ${E2E + 52}}\n`,
+      );
+      const api = `127.0.0.1:${E2E + 50}`;
+      service = spawn(process.execPath, [TORFLEET_BIN, 'run'], {
+        env: cleanEnv({
+          ...ENV,
+          TORFLEET_FLEET_FILE: e2eFleet,
+          TORFLEET_DB: path.join(dir, 'e2e-nodes.db'),
+          TORFLEET_CONSENSUS_URL: network.consensusUrl,
+          TORFLEET_GEOIP_FILE: network.geoipFile,
+          TORFLEET_LISTEN: api,
+          TORFLEET_RESYNC_INTERVAL: '5s',
+          TORFLEET_PROBE_URL: network.echoUrl,
+          TORFLEET_PROBE_INTERVAL: '2s',
+          TORFLEET_PROBE_TIMEOUT: '5s',
+        }),
+        stdio: 'ignore',
+      });
+      interface View {
+        name: string;
+        state: string;
+        node?: string | null;
+        exit: { fingerprints: string[] };
+      }
+      const views = await waitFor(
+        'both proxies running as services',
+        async () => {
+          const answer = await fetch(`http://${api}/proxies`).catch(() => undefined);
+          if (!answer?.ok) return undefined;
+          const list = ((await answer.json()) as { proxies: View[] }).proxies;
+          return list.filter((v) => v.state === 'running').length === 2
+            ? new Map(list.map((v) => [v.name, v]))
+            : undefined;
+        },
+        120_000,
+      );
+      assert.deepEqual(views.get(`${ID}-xus-0`)?.exit.fingerprints, [network.exits.us.fingerprint]);
+      assert.deepEqual(views.get(`${ID}-xworld-0`)?.exit.fingerprints, [network.exits.de.fingerprint]);
+      assert.equal(views.get(`${ID}-xus-0`)?.node, hostname());
+      assert.ok((await ours()).has(`${ID}-xus-0`), 'a swarm service');
+      const egress = async (port: number): Promise<string | undefined> => {
+        try {
+          const { stdout } = await run('curl', [
+            '-s',
+            '-m',
+            '10',
+            '--socks5-hostname',
+            `127.0.0.1:${port}`,
+            network.echoUrl,
+          ]);
+          return (JSON.parse(stdout) as { IP?: string }).IP;
+        } catch {
+          return undefined;
+        }
+      };
+      assert.equal(
+        await waitFor('traffic through the US proxy', () => egress(E2E + 51), 90_000),
+        network.exits.us.address,
+      );
+      assert.equal(
+        await waitFor('traffic through the NON_US proxy', () => egress(E2E + 52), 90_000),
+        network.exits.de.address,
+      );
+    } finally {
+      if (service && service.exitCode === null) {
+        const exited = new Promise((resolve) => service?.once('exit', resolve));
+        service.kill('SIGTERM');
+        await exited;
+      }
+      await removeTestSwarmObjects(docker, ID);
+      await network.stop();
+    }
   });
 });
