@@ -7,7 +7,7 @@ import { withDeadline } from './deadline.js';
 import { engineAddress } from './docker-runtime.js';
 import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
 import { invalidLabel } from './label-check.js';
-import { mapSwarmService, type SwarmNode, type SwarmTask } from './map-swarm-service.js';
+import { mapSwarmService, type SwarmNode, type SwarmService, type SwarmTask } from './map-swarm-service.js';
 import { proxyPaths } from './proxy-paths.js';
 import { LABEL, type ProxyRuntime, type RuntimeEvent } from './proxy-runtime.js';
 import { SwarmConfigs } from './swarm-configs.js';
@@ -217,7 +217,18 @@ export class SwarmRuntime implements ProxyRuntime {
 
   /** The proxy of a service just created or updated (its task may not exist yet: then `pending`). */
   private async observe(id: string, proxy: string): Promise<ObservedProxy> {
-    const observed = (await this.list()).find((found) => found.id === id);
+    // This service and its own tasks only: a pass creating 100 proxies must not list the whole swarm 100 times.
+    const [service, tasks, nodes] = await Promise.all([
+      this.call(`inspect service ${id}`, (abortSignal): Promise<SwarmService> =>
+        this.docker.getService(id).inspect({ abortSignal }),
+      ),
+      this.call(
+        `list tasks of ${serviceName(proxy)}`,
+        (abortSignal) => this.docker.listTasks({ filters: { service: [id] }, abortSignal }) as Promise<SwarmTask[]>,
+      ),
+      this.call('list nodes', (abortSignal) => this.docker.listNodes({ abortSignal }) as Promise<SwarmNode[]>),
+    ]);
+    const observed = invalidLabel(service.Spec?.Labels ?? {}) ? undefined : mapSwarmService(service, tasks, nodes);
     if (!observed)
       throw new TorfleetError('RUNTIME', 'generic', `service ${serviceName(proxy)} lost its torfleet labels`);
     return observed;
