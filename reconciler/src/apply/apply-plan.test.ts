@@ -4,7 +4,7 @@ import { TorfleetError } from '../errors.js';
 import { PassTimeoutError } from '../reconcile/pass-timeout-error.js';
 import type { EligibleExit } from '../nodes/eligible-exit.js';
 import { computePlan } from '../plan/compute-plan.js';
-import type { ObservedProxy, Plan } from '../plan/plan-types.js';
+import type { ObservedProxy, Plan, ProxySpec } from '../plan/plan-types.js';
 import { testFleet, testPool } from '../testing/fleet-fixtures.js';
 import { RecordingRuntime } from '../testing/recording-runtime.js';
 import { applyPlan } from './apply-plan.js';
@@ -219,5 +219,52 @@ describe('applyPlan against a recording runtime', () => {
       ['us-1 PASS_TIMEOUT', 'us-2 PASS_TIMEOUT'],
     );
     assert.deepEqual(runtime.holding(), ['us-0:new-us-0', 'us-1:o1', 'us-2:o2']);
+  });
+
+  test('a runtime that replaces in place (swarm) is asked to, after the checks, and nothing is removed first', async () => {
+    class InPlace extends RecordingRuntime {
+      replace(before: ObservedProxy, spec: ProxySpec): Promise<ObservedProxy> {
+        this.calls.push(`replace ${before.id} ${spec.name}`);
+        return Promise.resolve({ ...before, specHash: spec.specHash });
+      }
+    }
+    const observed = [running('us-0', 'o0'), current('us-1', 'o1')];
+    const runtime = new InPlace(observed);
+    const result = await applyPlan(planFor(3, observed), {
+      runtime,
+      concurrency: 1,
+      torrcFor: (spec) => {
+        runtime.calls.push(`torrc ${spec.name}`);
+        return Promise.resolve('SocksPort 1\n');
+      },
+    });
+    assert.deepEqual(result.failures, []);
+    assert.deepEqual(runtime.calls, [
+      'torrc us-0',
+      'preflight us-0',
+      'replace o0 us-0',
+      'torrc us-2',
+      'preflight us-2',
+      'create us-2',
+    ]);
+  });
+
+  test('in place too, a torrc tor refuses never reaches the running proxy', async () => {
+    class InPlace extends RecordingRuntime {
+      replace(before: ObservedProxy): Promise<ObservedProxy> {
+        this.calls.push(`replace ${before.id}`);
+        return Promise.resolve(before);
+      }
+    }
+    const runtime = new InPlace([running('us-0', 'o0')]);
+    const result = await applyPlan(planFor(1, [running('us-0', 'o0')]), {
+      runtime,
+      torrcFor: () => Promise.reject(stalled('TORRC_INVALID', 'tor refuses it')),
+    });
+    assert.deepEqual(
+      result.failures.map((f) => f.error.code),
+      ['TORRC_INVALID'],
+    );
+    assert.deepEqual(runtime.calls, []);
   });
 });

@@ -100,6 +100,7 @@ async function applyChange(
       const torrc = await deps.torrcFor(change.after);
       await runtime.preflight(change.after);
       stillWanted();
+      if (change.before && runtime.replace) return runtime.replace(change.before, change.after, torrc, revision);
       if (change.before) await runtime.remove(change.before, { forget: false });
       // Once the old one is gone its successor is created even if the pass was abandoned meanwhile.
       return runtime.create(change.after, torrc, revision);

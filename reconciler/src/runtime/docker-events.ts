@@ -24,6 +24,21 @@ export function watchDockerEvents(
   onEvent: (event: RuntimeEvent) => void,
   log: Logger,
 ): () => void {
+  const filters = {
+    type: ['container'],
+    event: ACTIONS,
+    label: [`${LABEL.managed}=true`, `${LABEL.instance}=${instance}`],
+  };
+  return followDockerEvents(docker, filters, onEvent, log);
+}
+
+/** The engine's events that match `filters` (Docker's event filters), followed as watchDockerEvents describes. */
+export function followDockerEvents(
+  docker: Docker,
+  filters: Readonly<Record<string, string[]>>,
+  onEvent: (event: RuntimeEvent) => void,
+  log: Logger,
+): () => void {
   let stopped = false;
   let stream: NodeJS.ReadableStream | undefined;
   let reopen: NodeJS.Timeout | undefined;
@@ -37,11 +52,7 @@ export function watchDockerEvents(
     docker.getEvents(
       {
         since,
-        filters: {
-          type: ['container'],
-          event: ACTIONS,
-          label: [`${LABEL.managed}=true`, `${LABEL.instance}=${instance}`],
-        },
+        filters,
       },
       (error, events) => {
         if (stopped) {
@@ -94,12 +105,18 @@ export function parseEvent(line: string): RuntimeEvent | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const event = value as { Action?: unknown; Actor?: { Attributes?: Record<string, unknown> } };
-  const proxy = event.Actor?.Attributes?.[LABEL.proxy];
-  return {
-    action: typeof event.Action === 'string' ? event.Action : 'event',
-    proxy: typeof proxy === 'string' ? proxy : null,
-  };
+  const event = value as { Type?: unknown; Action?: unknown; Actor?: { Attributes?: Record<string, unknown> } };
+  const attributes = event.Actor?.Attributes;
+  const label = attributes?.[LABEL.proxy];
+  // A swarm service's events carry its name, not its labels: `torfleet-<proxy>`.
+  const name = event.Type === 'service' ? attributes?.name : undefined;
+  const proxy =
+    typeof label === 'string'
+      ? label
+      : typeof name === 'string' && name.startsWith('torfleet-')
+        ? name.slice('torfleet-'.length)
+        : null;
+  return { action: typeof event.Action === 'string' ? event.Action : 'event', proxy };
 }
 
 /** Complete non-empty lines from chunks split anywhere (even inside a character); an overlong partial line is dropped. */

@@ -47,6 +47,12 @@ export interface ProxyRuntime {
   preflight(spec: ProxySpec): Promise<void>;
   /** Creates and starts the proxy with this torrc. Its data directory is kept from any earlier instance. */
   create(spec: ProxySpec, torrc: string, revision: string): Promise<ObservedProxy>;
+  /**
+   * Moves a running proxy to a new spec in place, when the runtime can do better than remove + create (a
+   * swarm service's rolling update keeps its id and rolls back a task that fails). Absent: the applier
+   * removes the old proxy and creates the new one.
+   */
+  replace?(before: ObservedProxy, spec: ProxySpec, torrc: string, revision: string): Promise<ObservedProxy>;
   /** Stops and removes a proxy; `forget` also deletes its data directory (it left the fleet). */
   remove(proxy: ObservedProxy, options: { forget: boolean }): Promise<void>;
   /**

@@ -3,7 +3,7 @@
  * `torfleet gateway` on a laptop); runtime-registry.ts gives each name its factory, and the compiler holds the
  * two together (a name without a factory, or a factory without a name, does not build).
  */
-export const RUNTIME_NAMES = ['docker', 'process'] as const;
+export const RUNTIME_NAMES = ['docker', 'process', 'swarm'] as const;
 
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 

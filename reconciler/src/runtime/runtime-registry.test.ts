@@ -9,10 +9,10 @@ test('TORFLEET_RUNTIME: every registered runtime is accepted; another is refused
   for (const name of RUNTIME_NAMES) assert.equal(readSettings({ TORFLEET_RUNTIME: name }).runtime, name);
   assert.equal(readSettings({}).runtime, 'docker');
   assert.throws(
-    () => readSettings({ TORFLEET_RUNTIME: 'swarm' }),
+    () => readSettings({ TORFLEET_RUNTIME: 'kubernetes' }),
     (error) =>
       error instanceof ConfigError &&
-      error.message === 'TORFLEET_RUNTIME is "swarm"; use one of docker, process' &&
+      error.message === 'TORFLEET_RUNTIME is "kubernetes"; use one of docker, process, swarm' &&
       error.code === 'CONFIG_INVALID',
   );
   assert.throws(() => readSettings({ TORFLEET_RUNTIME: 'toString' }), ConfigError);
