@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -48,14 +47,15 @@ export class ContentStore {
         done(null, chunk);
       },
     });
+    // The file is opened before the pipeline starts: a stream that opens it itself may still be opening when a
+    // failed pipeline removes the partial file, and would then create it after the removal (seen under load).
+    const handle = await open(partial, 'wx', 0o644);
+    const sink = handle.createWriteStream();
+    const closed = new Promise<void>((resolve) => sink.once('close', resolve));
     try {
-      await pipeline(
-        source,
-        meter,
-        createWriteStream(partial, { flags: 'wx', mode: 0o644 }),
-        ...(signal ? [{ signal }] : []),
-      );
+      await pipeline(source, meter, sink, ...(signal ? [{ signal }] : []));
     } catch (error) {
+      await closed;
       await rm(partial, { force: true });
       throw error;
     }
