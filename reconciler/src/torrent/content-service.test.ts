@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -287,6 +287,22 @@ describe(
       assert.equal(again.status, 'READY');
       assert.equal(again.infohash, ready.infohash);
       await downloads(id, files.small);
+    });
+
+    test('a READY job whose content went away meanwhile FAILS at the next start; the service starts all the same', async () => {
+      const unique = randomBytes(40_000);
+      writeFileSync(path.join(nginx.www, 'vanish.bin'), unique);
+      const id = await submit(`http://127.0.0.1:${NGINX_PORT}/vanish.bin`);
+      assert.equal((await until(id, ['READY', 'FAILED'])).status, 'READY');
+      await stop();
+      const hash = sha256(unique);
+      rmSync(path.join(contentRoot, hash.slice(0, 2), hash.slice(2, 4), hash));
+      await start();
+      const job = (await call('GET', `/v1/requests/${id}`)).body as Record<string, unknown>;
+      assert.equal(job.status, 'FAILED');
+      assert.match(String(job.error_message), /seeding after a restart failed/);
+      assert.doesNotMatch(String(job.error_message), /\//, 'no path of the host');
+      assert.equal((await fetch(`${base}/v1/health`)).status, 200);
     });
 
     test('auth: a wrong signature, an old timestamp, a changed body and a replayed POST are 401; a bearer client sees only its jobs', async () => {
