@@ -1,9 +1,10 @@
 import type Docker from 'dockerode';
-import { errorMessage, TorfleetError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ProxySpec } from '../plan/plan-types.js';
 import { LABEL } from './proxy-runtime.js';
 import { configName } from './swarm-service-spec.js';
+import { statusOf } from './docker-engine.js';
 
 /** One engine call with a deadline and a typed failure (SwarmRuntime.call). */
 export type EngineCall = <T>(what: string, action: (signal: AbortSignal) => Promise<T>) => Promise<T>;
@@ -98,9 +99,4 @@ export class SwarmConfigs {
     }
     this.log.info('torrc config removed', { proxy, config: config.Spec?.Name });
   }
-}
-
-function statusOf(error: unknown): number | undefined {
-  if (error instanceof TorfleetError) return statusOf(error.cause);
-  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : undefined;
 }

@@ -3,8 +3,7 @@ import { ConfigError, errorMessage, TorfleetError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
-import { withDeadline } from './deadline.js';
-import { engineAddress } from './docker-runtime.js';
+import { engineAddress, engineCall, requireImage, statusOf } from './docker-engine.js';
 import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
 import { invalidLabel } from './label-check.js';
 import { mapSwarmService, type SwarmNode, type SwarmService, type SwarmTask } from './map-swarm-service.js';
@@ -259,55 +258,18 @@ export class SwarmRuntime implements ProxyRuntime {
     }
   }
 
-  private async requireImage(image: string): Promise<void> {
-    try {
-      await this.call(`inspect image ${image}`, (abortSignal) => this.inspectImage(image, abortSignal));
-    } catch (error) {
-      if (statusOf(error) === 404) {
-        throw new TorfleetError(
-          'IMAGE_MISSING',
-          'stalled',
-          `the tor image ${image} is not on this Docker engine; build it with "make image" (no registry needed) or docker pull it, on every node that may run a proxy`,
-          { cause: error },
-        );
-      }
-      throw error;
-    }
-  }
-
-  /** GET /images/NAME/json, abortable (dockerode's image.inspect() ignores a signal). */
-  private inspectImage(image: string, abortSignal: AbortSignal): Promise<unknown> {
-    const options = {
-      path: `/images/${image}/json`,
-      method: 'GET',
-      abortSignal,
-      statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
-    };
-    return new Promise((resolve, reject) => {
-      this.docker.modem.dial(options, (error, data) => {
-        if (error) reject(error);
-        else resolve(data);
-      });
-    });
+  private requireImage(image: string): Promise<void> {
+    return requireImage(
+      (what, action) => this.call(what, action),
+      this.docker,
+      image,
+      ', on every node that may run a proxy',
+    );
   }
 
   /** One engine call with a deadline; its failure a typed error, the Docker status code kept on `cause`. */
-  private async call<T>(what: string, action: (signal: AbortSignal) => Promise<T>, slowness = 1): Promise<T> {
-    const ms = this.timeoutMs * slowness;
-    try {
-      return await withDeadline(
-        ms,
-        () =>
-          new TorfleetError(
-            'RUNTIME',
-            'waiting',
-            `docker: no answer to "${what}" from ${engineAddress(this.docker)} within ${String(ms / 1000)} s; check that the Docker engine is running and responsive (or raise TORFLEET_RUNTIME_TIMEOUT)`,
-          ),
-        action,
-      );
-    } catch (error) {
-      throw error instanceof TorfleetError ? error : this.failure(what, error);
-    }
+  private call<T>(what: string, action: (signal: AbortSignal) => Promise<T>, slowness = 1): Promise<T> {
+    return engineCall(this.docker, this.timeoutMs * slowness, what, action, (w, e) => this.failure(w, e));
   }
 
   private failure(what: string, error: unknown): TorfleetError {
@@ -330,10 +292,4 @@ export class SwarmRuntime implements ProxyRuntime {
     }
     return new TorfleetError('RUNTIME', 'waiting', `docker: cannot ${what}: ${errorMessage(error)}`, { cause: error });
   }
-}
-
-/** The HTTP status of a Docker error, also when it is the cause of a TorfleetError. */
-export function statusOf(error: unknown): number | undefined {
-  if (error instanceof TorfleetError) return statusOf(error.cause);
-  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : undefined;
 }

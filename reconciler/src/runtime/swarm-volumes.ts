@@ -1,9 +1,9 @@
 import type Docker from 'dockerode';
-import { TorfleetError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { LABEL } from './proxy-runtime.js';
 import type { EngineCall } from './swarm-configs.js';
 import { volumeName } from './swarm-service-spec.js';
+import { statusOf } from './docker-engine.js';
 
 /** How long a removed service's task container may take to go (its stop grace period is 5 s). */
 const IN_USE_WAIT_MS = 20_000;
@@ -49,9 +49,4 @@ export async function removeProxyVolume(
     }
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
-}
-
-function statusOf(error: unknown): number | undefined {
-  if (error instanceof TorfleetError) return statusOf(error.cause);
-  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : undefined;
 }
