@@ -12,7 +12,8 @@ export function parseDurationSetting(name: string, text: string): number {
 
 /** A whole number from 0 to `max`. */
 export function parseCountSetting(name: string, text: string, max: number): number {
-  const value = /^[0-9]{1,6}$/.test(text) ? Number(text) : Number.NaN;
+  // At most as many digits as `max` has (a 1,000,000 maximum takes 1000000; nothing longer is even parsed).
+  const value = /^[0-9]+$/.test(text) && text.length <= String(max).length ? Number(text) : Number.NaN;
   if (!(value <= max)) throw new ConfigError(`${name} is "${text}"; use a whole number from 0 to ${max}`);
   return value;
 }

@@ -71,6 +71,13 @@ describe('content job settings', () => {
     });
   });
 
+  test('a count setting takes its maximum, even when it has more digits than most (1000000)', () => {
+    assert.equal(
+      readSettings({ TORFLEET_TORRENT_SECRET: SECRET, TORFLEET_TORRENT_MAX_QUEUED: '1000000' }).torrent?.maxUnfinished,
+      1_000_000,
+    );
+  });
+
   const REFUSED: ReadonlyArray<[Record<string, string>, RegExp]> = [
     [
       { TORFLEET_TORRENT_LISTEN: '127.0.0.1:8091' },
@@ -95,6 +102,10 @@ describe('content job settings', () => {
       /TORFLEET_TORRENT_WORKERS is 0; use at least 1/,
     ],
     [{ TORFLEET_TORRENT_SECRET: SECRET, TORFLEET_TORRENT_PEER_PORT: '70000' }, /TORFLEET_TORRENT_PEER_PORT is "70000"/],
+    [
+      { TORFLEET_TORRENT_SECRET: SECRET, TORFLEET_TORRENT_MAX_QUEUED: '1000001' },
+      /TORFLEET_TORRENT_MAX_QUEUED is "1000001"; use a whole number from 0 to 1000000/,
+    ],
     [
       { TORFLEET_TORRENT_SECRET: SECRET, TORFLEET_TORRENT_LISTEN: '0.0.0.0:8091' },
       /the wildcard 0\.0\.0\.0: set TORFLEET_TORRENT_PUBLIC_HOST/,
