@@ -50,15 +50,19 @@ const rssMb = (pid: number): number => parseVmRssKb(readFileSync(`/proc/${String
 async function startChild(dir: string, socksPort: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [packagePath('dist', 'bench', 'content', 'content-child.js'), dir, String(socksPort)],
+    [
+      packagePath('dist', 'bench', 'content', 'content-child.js'),
+      dir,
+      String(socksPort),
+      String(API_PORT),
+      String(PEER_PORT),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
         ...process.env,
         BENCH_TOKEN: TOKEN,
         TORFLEET_TORRENT_SECRET: SECRET,
-        TORFLEET_TORRENT_LISTEN: `127.0.0.1:${String(API_PORT)}`,
-        TORFLEET_TORRENT_PEER_PORT: String(PEER_PORT),
         TORFLEET_TORRENT_MAX_SIZE: '1GiB',
         TORFLEET_TORRENT_RATE: '100000',
         TORFLEET_TORRENT_MAX_QUEUED: '1000000',
@@ -215,10 +219,14 @@ async function aria2cSeedingRates(dir: string, torrent: Buffer, jobId: string): 
 export async function benchContent(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'torfleet-bench-content-'));
   const nginx = await startNginx(dir, NGINX_PORT);
-  const socks = await startMicrosocks();
-  const service = await startChild(dir, socks.port);
-  const pid = service.pid ?? 0;
+  const socks = await startMicrosocks().catch(async (error: unknown) => {
+    await nginx.stop();
+    throw error;
+  });
+  let service: ChildProcess | undefined;
   try {
+    service = await startChild(dir, socks.port);
+    const pid = service.pid ?? 0;
     console.log('\n### Content jobs (issue 12)\n');
     console.log(`service RSS idle: ${rssMb(pid).toFixed(1)} MB\n`);
     console.log(
@@ -284,8 +292,13 @@ export async function benchContent(): Promise<void> {
       `\njobs accepted (wrk, 16 connections, 10 s, each a 404 for the workers to fail): ${Math.round(figures.requestsPerSecond).toLocaleString('en-US')}/s, p50 ${figures.p50Ms.toFixed(2)} ms, p99 ${figures.p99Ms.toFixed(2)} ms, non-2xx ${String(figures.non2xx + figures.errors)}; RSS after: ${rssMb(pid).toFixed(1)} MB`,
     );
   } finally {
-    service.kill('SIGTERM');
-    await new Promise((resolve) => service.once('exit', resolve));
+    // Whatever failed (the service not starting included), nothing of the bench is left running.
+    const child = service;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
     await socks.stop();
     await nginx.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,44 +1,29 @@
 /**
- * The content jobs service alone, for the bench: `node content-child.js DIR SOCKS_PORT` with the TORFLEET_TORRENT_*
- * settings in the environment; one route, `socks` (a SOCKS5 upstream on SOCKS_PORT); the database and contents in
- * DIR; a `bench` client with the token BENCH_TOKEN. Prints `ready` once it listens; ends on SIGTERM.
+ * The content jobs service alone, for the bench: `node content-child.js DIR SOCKS_PORT API_PORT PEER_PORT` with the
+ * TORFLEET_TORRENT_* settings (the secret among them) in the environment; the API on 127.0.0.1:API_PORT; one route, `socks` (a SOCKS5
+ * upstream on SOCKS_PORT); the database and contents in DIR; a bearer client with the token BENCH_TOKEN. The same
+ * assembly as the tests' (testing/content-harness.ts). Prints `ready` once it listens; ends on SIGTERM.
  */
 import path from 'node:path';
-import { parseClientTokens } from '../../reconciler/src/broker/client-tokens.js';
-import { socksRouteTable } from '../../reconciler/src/testing/gateway-fixtures.js';
-import { silentLogger } from '../../reconciler/src/logger.js';
-import { openNodeDatabase } from '../../reconciler/src/nodes/node-db-file.js';
-import { listenOn } from '../../reconciler/src/service/serve-http.js';
-import { tokenDigest } from '../../reconciler/src/token-digest.js';
-import { ContentServiceParts } from '../../reconciler/src/torrent/content-service.js';
-import { readTorrentSettings } from '../../reconciler/src/torrent/torrent-settings.js';
+import { startContentHarness } from '../../reconciler/src/testing/content-harness.js';
 
-const [dir = '', socksPort = ''] = process.argv.slice(2);
-const settings = readTorrentSettings((name) => process.env[name]?.trim() || undefined);
-if (!settings) throw new Error('set TORFLEET_TORRENT_SECRET');
-const tokens = parseClientTokens('bench', `bench ${tokenDigest(process.env.BENCH_TOKEN ?? '').toString('hex')}\n`);
-if (!tokens.ok) throw new Error(tokens.errors.join('; '));
-const routes = socksRouteTable({ socks: Number(socksPort) });
-const parts = new ContentServiceParts(
-  openNodeDatabase(path.join(dir, 'torfleet.db'), () => new Date(), silentLogger).db,
+const [dir = '', socksPort = '', apiPort = '', peerPort = ''] = process.argv.slice(2);
+const env = Object.fromEntries(
+  Object.entries(process.env).flatMap(([name, value]) =>
+    name.startsWith('TORFLEET_TORRENT_') && value ? [[name, value.trim()]] : [],
+  ),
 );
-const service = await parts.start({
-  settings,
+const harness = await startContentHarness({
+  dbFile: path.join(dir, 'torfleet.db'),
   contentRoot: path.join(dir, 'content'),
-  routes: () => routes,
-  health: { usable: () => true },
-  tokens: () => tokens.tokens,
-  now: Date.now,
-  random: Math.random,
-  log: silentLogger,
+  apiPort: Number(apiPort),
+  peerPort: Number(peerPort),
+  upstreams: { socks: Number(socksPort) },
+  secret: env.TORFLEET_TORRENT_SECRET ?? '',
+  token: process.env.BENCH_TOKEN ?? '',
+  env,
 });
-await listenOn(service.server, settings.listen, 'TORFLEET_TORRENT_LISTEN');
 console.log('ready');
 process.once('SIGTERM', () => {
-  service.server.closeAllConnections();
-  service.server.close();
-  void service.stop().then(() => {
-    parts.close();
-    process.exit(0);
-  });
+  void harness.stop().then(() => process.exit(0));
 });

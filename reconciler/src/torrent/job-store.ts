@@ -76,7 +76,7 @@ export class JobStore {
   readonly #progress: Database.Statement<[number, number, string]>;
   readonly #count: Database.Statement<[string], { n: number }>;
   readonly #queued: Database.Statement<[number], JobRow>;
-  readonly #unfinished: Database.Statement<[string], { n: number }>;
+  readonly #unfinished: Database.Statement<[string, number], { n: number }>;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
@@ -100,8 +100,11 @@ export class JobStore {
       "UPDATE content_jobs SET progress = ?, updated_at = ? WHERE id = ? AND status = 'FETCHING'",
     );
     this.#queued = db.prepare("SELECT * FROM content_jobs WHERE status = 'QUEUED' ORDER BY created_at, id LIMIT ?");
+    // Counted up to `limit` only: a submit's check costs at most the cap's worth of index entries, however long
+    // the client's queue.
     this.#unfinished = db.prepare(
-      "SELECT count(*) AS n FROM content_jobs WHERE client = ? AND status IN ('QUEUED', 'FETCHING', 'PACKAGING', 'SEEDING')",
+      `SELECT count(*) AS n FROM (SELECT 1 FROM content_jobs
+         WHERE client = ? AND status IN ('QUEUED', 'FETCHING', 'PACKAGING', 'SEEDING') LIMIT ?)`,
     );
     this.#count = db.prepare('SELECT count(*) AS n FROM content_jobs WHERE status = ?');
     this.#holders = db.prepare(
@@ -181,9 +184,9 @@ export class JobStore {
     return this.#progress.run(bytes, now, id).changes > 0;
   }
 
-  /** A client's jobs not yet READY, FAILED or CANCELLED (what its queue cap counts). */
-  unfinished(client: string): number {
-    return this.#unfinished.get(client)?.n ?? 0;
+  /** A client's jobs not yet READY, FAILED or CANCELLED (what its queue cap counts), counted up to `limit`. */
+  unfinished(client: string, limit: number): number {
+    return this.#unfinished.get(client, limit)?.n ?? 0;
   }
 
   count(status: JobStatus): number {

@@ -189,7 +189,7 @@ export function createTorrentServer(options: TorrentHttpOptions): Server {
       const { field, message } = parsed.problem;
       return failure(400, 'invalid_field', message, field === '' ? null : field);
     }
-    const unfinished = store.unfinished(client);
+    const unfinished = store.unfinished(client, options.maxUnfinished);
     if (unfinished >= options.maxUnfinished) {
       return failure(
         429,
