@@ -55,7 +55,18 @@ export interface PoolSpec {
   readonly rotateEverySeconds: number | null;
   /** Where its proxies may run on a swarm (`placement.constraints`, spaces removed); other runtimes ignore it. */
   readonly placement: PlacementSpec;
+  /** fleet.yaml `packing:`: its proxies are served by shared tors, `proxiesPerTor` each; null: one tor per proxy. */
+  readonly packing: PackingSpec | null;
 }
+
+/** fleet.yaml `packing:` of a pool (issue 14): many proxies per tor process, each on its own port and circuit. */
+export interface PackingSpec {
+  /** At most this many proxies per shared tor (1 to MAX_PROXIES_PER_TOR): proxy i is served by tor floor(i / N). */
+  readonly proxiesPerTor: number;
+}
+
+/** The most proxies one shared tor serves (the contract's bound: 1,000 circuits measured in 26 MB). */
+export const MAX_PROXIES_PER_TOR = 1000;
 
 /** fleet.yaml `placement:` of a pool: Swarm constraints (node labels, role, hostname), all of which must hold. */
 export interface PlacementSpec {

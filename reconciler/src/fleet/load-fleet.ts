@@ -154,5 +154,6 @@ function buildPool(raw: RawPool): PoolSpec {
     bind: raw.bind ?? DEFAULT_BIND,
     rotateEverySeconds: raw.mode === 'rotating' ? rotateEverySeconds(raw.rotateEvery ?? DEFAULT_ROTATE_EVERY) : null,
     placement: { constraints: (raw.placement?.constraints ?? []).map((constraint) => constraint.replaceAll(' ', '')) },
+    packing: raw.packing ? { proxiesPerTor: raw.packing.proxiesPerTor } : null,
   };
 }

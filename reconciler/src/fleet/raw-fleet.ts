@@ -31,6 +31,7 @@ export interface RawPool {
   bind?: string;
   rotateEvery?: string;
   placement?: { constraints?: string[] };
+  packing?: { proxiesPerTor: number };
 }
 
 /** `token` and every `auth` are of any type here: the checks accept only a whole `${NAME}` reference (a string). */

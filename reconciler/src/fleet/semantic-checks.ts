@@ -5,6 +5,7 @@ import type { FleetIssue } from './fleet-issue.js';
 import { DEFAULT_BIND, MIN_ROTATE_SECONDS, type FleetCapacity } from './fleet-types.js';
 import { checkBroker } from './broker-checks.js';
 import { checkGateway } from './gateway-checks.js';
+import { checkPacking } from './packing-checks.js';
 import { addressesOverlap, canonicalAddress, isLoopbackAddress, parseEndpoint } from './ip-address.js';
 import type { RawFleet, RawPool } from './raw-fleet.js';
 import type { LocatedDocument, PathSegment } from './yaml-document.js';
@@ -125,6 +126,7 @@ function checkPools(pools: readonly RawPool[], context: SemanticContext, result:
     checkGeo(pool, at, context, result);
     checkRotation(pool, at, context, result);
     checkCapacity(pool, at, context, result);
+    checkPacking(pool, at, context, result);
   });
   checkPortOverlaps(pools, context, result);
 }

@@ -6,12 +6,17 @@ import {
   PLAN_FORMAT_VERSION,
   type ChangeReason,
   type ObservedProxy,
+  type ObservedSharedTor,
   type Plan,
   type PlannedChange,
   type ProxyExits,
   type ProxySpec,
 } from './plan-types.js';
-import { specHashOf } from './spec-hash.js';
+import { packedProxyHash } from './packed-proxy-hash.js';
+import { compare, pickPrimaries } from './pick-primaries.js';
+import { planSharedTors } from './plan-shared-tors.js';
+import { sharedTorIndexOf, sharedTorName } from './shared-tor-name.js';
+import { hashableTorSettings, specHashOf } from './spec-hash.js';
 
 export interface PlanInput {
   readonly fleet: Fleet;
@@ -27,6 +32,14 @@ export interface PlanInput {
    * only when another eligible exit is free; otherwise it keeps it (never deleted, never a shortfall for it).
    */
   readonly avoidedExits?: ReadonlySet<string>;
+  /** Shared tors (packed pools) the runtime runs; absent: none. */
+  readonly observedSharedTors?: readonly ObservedSharedTor[];
+  /**
+   * A digest of what else shapes every shared tor (templates/shared-torrc.tmpl, runtime, torrc options), as
+   * `sharedTorShapeOf` makes it; required when a pool is packed. Not `containerShape`: a change of the proxies'
+   * template must not replace the shared tors.
+   */
+  readonly sharedTorShape?: string;
 }
 
 /**
@@ -35,11 +48,13 @@ export interface PlanInput {
  */
 export function computePlan(input: PlanInput): Plan {
   const { primary, duplicates } = pickPrimaries(input.observed);
+  const sharedTorShape = sharedTorShapeFor(input);
   const avoided = input.avoidedExits ?? new Set<string>();
   const assignments = assignExits(input.fleet.pools, input.exits, primary, avoided);
   const eligible = new Set(input.exits.map((exit) => exit.fingerprint));
   const changes: PlannedChange[] = [];
   const wanted = new Set<string>();
+  const specs: ProxySpec[] = [];
 
   for (const pool of input.fleet.pools) {
     const digest = poolDigest(pool, input.fleet.tor, input.containerShape);
@@ -61,6 +76,7 @@ export function computePlan(input: PlanInput): Plan {
         continue;
       }
       const after = buildSpec(pool, index, exits, input.fleet.tor, digest);
+      specs.push(after);
       changes.push(changeFor(name, pool.name, before, after, eligible, avoided));
     }
   }
@@ -75,6 +91,13 @@ export function computePlan(input: PlanInput): Plan {
     formatVersion: PLAN_FORMAT_VERSION,
     revision: input.revision,
     changes: [...changes, ...deletions],
+    sharedTors: planSharedTors({
+      pools: input.fleet.pools,
+      tor: input.fleet.tor,
+      sharedTorShape,
+      proxies: specs,
+      observed: input.observedSharedTors ?? [],
+    }),
     shortfalls: assignments.shortfalls,
   };
 }
@@ -111,22 +134,14 @@ function deletion(before: ObservedProxy, reason: ChangeReason): PlannedChange {
   return { action: 'delete', proxy: before.name, pool: before.pool, reason, before, after: null };
 }
 
-/** One container per proxy name: a running one first, then the lowest id; the rest are duplicates. */
-function pickPrimaries(observed: readonly ObservedProxy[]): {
-  primary: Map<string, ObservedProxy>;
-  duplicates: ObservedProxy[];
-} {
-  const sorted = [...observed].sort(
-    (a, b) =>
-      compare(a.name, b.name) || Number(b.state === 'running') - Number(a.state === 'running') || compare(a.id, b.id),
-  );
-  const primary = new Map<string, ObservedProxy>();
-  const duplicates: ObservedProxy[] = [];
-  for (const proxy of sorted) {
-    if (primary.has(proxy.name)) duplicates.push(proxy);
-    else primary.set(proxy.name, proxy);
+/** The shared tors' shape; a packed pool without one is the caller's bug, refused rather than hashed wrongly. */
+function sharedTorShapeFor(input: PlanInput): string {
+  if (input.sharedTorShape !== undefined) return input.sharedTorShape;
+  const packed = input.fleet.pools.find((pool) => pool.packing);
+  if (packed) {
+    throw new Error(`computePlan: pool ${packed.name} is packed, but PlanInput.sharedTorShape is missing`);
   }
-  return { primary, duplicates };
+  return '';
 }
 
 /**
@@ -135,13 +150,9 @@ function pickPrimaries(observed: readonly ObservedProxy[]): {
  * pool, or a geo change that keeps a proxy's exit, restarts nothing.
  */
 export function poolDigest(pool: PoolSpec, tor: TorSettings, containerShape: string): string {
-  const proxy = tor.httpsProxy && {
-    address: tor.httpsProxy.address,
-    auth: specHashOf(tor.httpsProxy.auth?.reveal() ?? null),
-  };
   return specHashOf({
     shape: containerShape,
-    tor: { ...tor, httpsProxy: proxy },
+    tor: hashableTorSettings(tor),
     pool: { name: pool.name, mode: pool.mode, bind: pool.bind, rotateEverySeconds: pool.rotateEverySeconds },
     // Only when set: the hashes of every fleet without placement stay as they were (nothing restarts on upgrade).
     ...(pool.placement.constraints.length > 0 ? { placement: pool.placement.constraints } : {}),
@@ -159,6 +170,10 @@ export function buildSpec(
   const port = pool.basePort + index;
   // Fingerprints are what tor is pinned to; a rotating proxy's countries reach its torrc too.
   const countries = pool.mode === 'rotating' ? exits.countries.join(',') : '';
+  const packing = pool.packing && {
+    tor: sharedTorName(pool.name, sharedTorIndexOf(index, pool.packing.proxiesPerTor)),
+    sessionGroup: index,
+  };
   return {
     name,
     pool: pool.name,
@@ -173,7 +188,11 @@ export function buildSpec(
     rotateEverySeconds: pool.rotateEverySeconds,
     placement: pool.placement,
     tor,
-    specHash: specHashOf([digest, name, port, exits.fingerprints.join(','), countries]),
+    packing,
+    // Unpacked: exactly the hash of before packing existed, so no existing proxy restarts on upgrade.
+    specHash: packing
+      ? packedProxyHash(pool, name, port, exits, packing)
+      : specHashOf([digest, name, port, exits.fingerprints.join(','), countries]),
   };
 }
 
@@ -181,8 +200,4 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   const set = new Set(a);
   return b.every((item) => set.has(item));
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

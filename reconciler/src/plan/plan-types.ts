@@ -1,6 +1,11 @@
 import type { GeoCategory, GeoSelector, PlacementSpec, PoolMode, TorSettings } from '../fleet/fleet-types.js';
+import type { SharedTorChange } from './shared-tor-types.js';
 
-/** Bumped whenever the JSON shape of a Plan changes; consumers of `plan --json` check it. */
+/**
+ * Bumped whenever the JSON shape of a Plan changes incompatibly; consumers of `plan --json` check it. Added
+ * fields do not bump it (`ProxySpec.packing`, `Plan.sharedTors`): every existing field keeps its name, type and
+ * meaning, and a reader that ignores unknown keys reads a packed fleet's plan as before.
+ */
 export const PLAN_FORMAT_VERSION = 1;
 
 /** Where a proxy's traffic may leave the Tor network. */
@@ -31,12 +36,34 @@ export interface ProxySpec {
   /** Swarm placement constraints of its pool (the swarm runtime passes them on; others ignore them). */
   readonly placement: PlacementSpec;
   readonly tor: TorSettings;
-  /** Hash of everything above that reaches the container, plus the container shape (template, runtime options). */
+  /** The shared tor serving it (a packed pool), else null: it has a tor of its own. */
+  readonly packing: ProxyPacking | null;
+  /**
+   * Unpacked: hash of everything above that reaches the container, plus the container shape (template, runtime
+   * options). Packed: hash of what reaches its SocksPort and circuit only (see packed-proxy-hash.ts).
+   */
   readonly specHash: string;
+}
+
+/** Where a packed proxy is served: its shared tor, and the SessionGroup of its SocksPort there. */
+export interface ProxyPacking {
+  /** The SharedTorSpec name. */
+  readonly tor: string;
+  /** The proxy's index: unique within its tor (indeed within its pool), >= 0. */
+  readonly sessionGroup: number;
 }
 
 /** `pending`: a swarm service no node can take yet (its task waits for the scheduler: see `reason`). */
 export type ObservedState = 'running' | 'restarting' | 'stopped' | 'pending';
+
+/** A shared tor (packed pools) as the runtime sees it, read from its container's (process's, service's) labels. */
+export interface ObservedSharedTor {
+  readonly name: string;
+  readonly pool: string;
+  readonly id: string;
+  readonly state: ObservedState;
+  readonly specHash: string;
+}
 
 /** A proxy as the runtime sees it, read from its container's labels and state. */
 export interface ObservedProxy {
@@ -94,9 +121,14 @@ export interface Plan {
   readonly revision: string;
   /** Every wanted proxy and every observed one, in fleet order, deletions last. */
   readonly changes: readonly PlannedChange[];
+  /** Every wanted shared tor and every observed one, in fleet order, deletions last; empty without packed pools. */
+  readonly sharedTors: readonly SharedTorChange[];
   readonly shortfalls: readonly Shortfall[];
 }
 
 export function hasChanges(plan: Plan): boolean {
-  return plan.changes.some((change) => change.action !== 'noop');
+  return (
+    plan.changes.some((change) => change.action !== 'noop') ||
+    plan.sharedTors.some((change) => change.action !== 'noop')
+  );
 }

@@ -9,7 +9,7 @@ import { Controller, type PassFunction } from './controller.js';
 import type { Liveness } from './status.js';
 
 const EMPTY: ApplyResult = { done: [], failures: [], created: [] };
-const plan = (revision: string): Plan => ({ formatVersion: 1, revision, changes: [], shortfalls: [] });
+const plan = (revision: string): Plan => ({ formatVersion: 1, revision, changes: [], sharedTors: [], shortfalls: [] });
 const NEVER = (): Promise<Plan> => new Promise<Plan>(() => undefined);
 const corrupt = (): Promise<Plan> =>
   Promise.reject(

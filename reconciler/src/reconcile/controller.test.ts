@@ -7,7 +7,7 @@ import type { Plan } from '../plan/plan-types.js';
 import { Controller, type PassFunction } from './controller.js';
 
 const EMPTY: ApplyResult = { done: [], failures: [], created: [] };
-const plan = (revision: string): Plan => ({ formatVersion: 1, revision, changes: [], shortfalls: [] });
+const plan = (revision: string): Plan => ({ formatVersion: 1, revision, changes: [], sharedTors: [], shortfalls: [] });
 const tick = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A pass whose behaviour each test scripts; it records how many ran and whether two ever overlapped. */

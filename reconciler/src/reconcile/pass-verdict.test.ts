@@ -91,7 +91,7 @@ for (const c of CASES) {
       const f = byProxy.get(ch.proxy);
       return f ? [{ ...f, change: ch }] : [];
     });
-    const plan: Plan = { formatVersion: 1, revision: 'r1', changes, shortfalls: [] };
+    const plan: Plan = { formatVersion: 1, revision: 'r1', changes, sharedTors: [], shortfalls: [] };
     const verdict = verdictOfResult(plan, { done: [], failures, created: [] });
     assert.deepEqual([verdict.record.outcome, verdict.record.reason, verdict.next], [c.outcome, c.reason, c.next]);
     assert.equal(verdict.stalled?.reason ?? null, c.stalled);

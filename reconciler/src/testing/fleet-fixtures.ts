@@ -22,6 +22,7 @@ export function testPool(name: string, over: Partial<PoolSpec> = {}): PoolSpec {
     bind: '127.0.0.1',
     rotateEverySeconds: over.mode === 'rotating' ? 600 : null,
     placement: { constraints: [] },
+    packing: null,
     ...over,
   };
 }
