@@ -21,6 +21,7 @@ const input: GatewayInput = {
     corporate: null,
   },
   exitCountries: {},
+  nodeAddresses: {},
   corporate: true,
 };
 const host = mode === 'worker' ? new GatewayThread({ level: 'error' }) : new GatewayService({ log: silentLogger });

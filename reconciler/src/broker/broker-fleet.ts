@@ -1,6 +1,7 @@
 import type { GeoSelector, PoolMode } from '../fleet/fleet-types.js';
 import { proxyServesGeo } from '../fleet/geo-match.js';
 import type { Plan } from '../plan/plan-types.js';
+import { proxyDialHost } from '../runtime/proxy-address.js';
 import type { RegionChoice } from './region.js';
 
 /** A fleet proxy as the broker leases it: where clients reach it and what it exits in. */
@@ -13,7 +14,7 @@ export interface BrokerProxy {
   readonly exclude: readonly string[];
   /** The countries of its pinned exits, or those a rotating proxy may use (geo-match.ts). */
   readonly exitCountries: readonly string[];
-  /** The address clients dial: the proxy's bind address, or `proxyHost` when it binds every address. */
+  /** The address clients dial: its bind address, `proxyHost` when it binds every address, or its swarm node's. */
   readonly host: string;
   readonly port: number;
   readonly mode: PoolMode;
@@ -32,25 +33,28 @@ const EVERY_ADDRESS = new Set(['0.0.0.0', '::', '']);
 
 /**
  * The proxies of a plan (what the fleet wants now, by name); a proxy bound to every address (`0.0.0.0`, `::`) is
- * offered at `proxyHost` (TORFLEET_BROKER_PROXY_HOST, default 127.0.0.1), any other at its own bind address.
+ * offered at `proxyHost` (TORFLEET_BROKER_PROXY_HOST, default 127.0.0.1), any other at its own bind address; one
+ * on another swarm node (`nodeAddress`, ProxyLocations) where proxyDialHost dials it: at that node's address.
  */
 export function brokerFleetOf(
   plan: Plan,
   pools: readonly string[],
   regions: Readonly<Record<string, string>>,
   proxyHost: string,
+  nodeAddress: (proxy: string) => string | null = () => null,
 ): BrokerFleet {
   const proxies: BrokerProxy[] = [];
   for (const change of plan.changes) {
     const spec = change.after;
     if (!spec) continue;
+    const remote = nodeAddress(spec.name);
     proxies.push({
       proxyId: spec.name,
       pool: spec.pool,
       geo: spec.geo,
       exclude: spec.exclude,
       exitCountries: spec.exits.countries,
-      host: EVERY_ADDRESS.has(spec.bind) ? proxyHost : spec.bind,
+      host: remote ? proxyDialHost(spec.bind, remote) : EVERY_ADDRESS.has(spec.bind) ? proxyHost : spec.bind,
       port: spec.port,
       mode: spec.mode,
       exitFingerprints: spec.exits.fingerprints,

@@ -8,17 +8,18 @@ import type { Fleet } from '../fleet/fleet-types.js';
 import { createFleetSource } from '../fleet-source/create-fleet-source.js';
 import { fleetWatchOf } from '../fleet-source/fleet-watch-of.js';
 import type { Logger } from '../logger.js';
+import type { ObservedProxy } from '../plan/plan-types.js';
 import { createConsensusSource } from '../nodes/consensus-source.js';
 import { openNodeDatabase } from '../nodes/node-db-file.js';
 import type { NodeSource } from '../nodes/node-source.js';
 import { NodeStore } from '../nodes/node-store.js';
 import { createOnionooSource } from '../nodes/onionoo-source.js';
 import { packagePath } from '../package-root.js';
-import { diagnoseTor } from '../probe/egress-diagnosis.js';
+import { diagnoseTor, remoteDiagnosis } from '../probe/egress-diagnosis.js';
 import { EgressProber } from '../probe/egress-probe.js';
 import { RESTART_WINDOW_MS } from '../probe/bootstrap-watchdog.js';
 import { HealthMonitor } from '../probe/health-monitor.js';
-import { HealthChecker } from '../probe/proxy-health.js';
+import { HealthChecker, remoteTorWords } from '../probe/proxy-health.js';
 import { torHealth } from '../tor-control/control-client.js';
 import { GatewayInputs, gatewayInputOf } from '../gateway/gateway-inputs.js';
 import { buildRouteTable } from '../gateway/route-table.js';
@@ -27,6 +28,7 @@ import { GatewayThread } from '../gateway/gateway-thread.js';
 import { UnusableProxies } from '../gateway/unusable-proxies.js';
 import { Controller } from '../reconcile/controller.js';
 import { reconcilePass, type PassDependencies } from '../reconcile/reconcile-pass.js';
+import { ProxyLocations } from '../runtime/proxy-address.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
 import { RUNTIMES } from '../runtime/runtime-registry.js';
 import { apiRunnable } from '../service/api-runnable.js';
@@ -96,13 +98,24 @@ export function runServices(context: CliContext): RunServices {
   const base = passDependencies(context);
   const { runtime, store } = base;
   let fleet: Fleet | undefined;
+  // Where proxies on other swarm nodes run, from every runtime listing below: the prober, the gateway and the broker dial them there.
+  const locations = new ProxyLocations();
+  const listed = (observed: readonly ObservedProxy[]): void => {
+    if (locations.update(observed)) publishFleetViews();
+  };
   const prober = new EgressProber({
     url: settings.probeUrl,
     timeoutMs: settings.probeTimeoutMs,
     intervalMs: settings.probeIntervalMs,
     failuresToQuarantine: 2,
     quarantineMs: 30 * 60_000,
-    diagnose: (spec) => diagnoseTor(runtime.hostDataDirectory(spec.name)),
+    diagnose: (spec) => {
+      const at = locations.nodeAddress(spec.name);
+      return at
+        ? Promise.resolve(remoteDiagnosis(remoteTorWords(at, at)))
+        : diagnoseTor(runtime.hostDataDirectory(spec.name));
+    },
+    nodeAddress: (proxy) => locations.nodeAddress(proxy),
     now: context.now,
   });
   // The broker (TORFLEET_BROKER_TOKENS_FILE): leases in the same database file, over a connection of its own.
@@ -146,6 +159,7 @@ export function runServices(context: CliContext): RunServices {
       windowMs: RESTART_WINDOW_MS,
     },
     intervalMs: settings.healthIntervalMs,
+    onListed: listed,
     onRestart: () => {
       enqueue('proxy restarted: bootstrap stuck');
     },
@@ -183,15 +197,7 @@ export function runServices(context: CliContext): RunServices {
     pass: async (onRevision, signal) => {
       const done = await reconcilePass(deps, onRevision, signal);
       fleet = done.fleet;
-      gatewayInputs.set(fleet.gateway ? gatewayInputOf(fleet, done.plan, true) : null);
-      if (content) {
-        const { exitCountries } = gatewayInputOf(fleet, done.plan, true);
-        routes = buildRouteTable(fleet, { corporate: true, exitCountries: (name) => exitCountries[name] ?? [] });
-      }
-      if (broker && brokerParts) {
-        const pools = fleet.pools.map((pool) => pool.name);
-        brokerParts.service.setFleet(brokerFleetOf(done.plan, pools, fleet.broker.regions, broker.settings.proxyHost));
-      }
+      publishFleetViews(done.plan);
       unusable.refresh(true);
       return done;
     },
@@ -203,6 +209,27 @@ export function runServices(context: CliContext): RunServices {
       api.metrics.observePass(record);
     },
   });
+  // What the gateway, content jobs and the broker see of the fleet: after every pass, and when a proxy moves node.
+  function publishFleetViews(plan = controller.lastPlan()): void {
+    if (!fleet || !plan) return;
+    const input = gatewayInputOf(fleet, plan, true, locations.all());
+    gatewayInputs.set(fleet.gateway ? input : null);
+    if (content) {
+      const { exitCountries, nodeAddresses } = input;
+      routes = buildRouteTable(fleet, {
+        corporate: true,
+        exitCountries: (name) => exitCountries[name] ?? [],
+        nodeAddress: (name) => nodeAddresses[name] ?? null,
+      });
+    }
+    if (broker && brokerParts) {
+      const pools = fleet.pools.map((pool) => pool.name);
+      const { proxyHost } = broker.settings;
+      brokerParts.service.setFleet(
+        brokerFleetOf(plan, pools, fleet.broker.regions, proxyHost, (proxy) => locations.nodeAddress(proxy)),
+      );
+    }
+  }
   const enqueue = (trigger: string): void => {
     controller.enqueue(trigger);
   };
@@ -210,7 +237,11 @@ export function runServices(context: CliContext): RunServices {
   const gatewayInputs = new GatewayInputs();
   const gateway = new GatewayThread({ level: settings.logLevel });
   const unusable = new UnusableProxies({
-    running: async () => (await runtime.list()).filter((proxy) => proxy.state === 'running').map((proxy) => proxy.name),
+    running: async () => {
+      const observed = await runtime.list();
+      listed(observed);
+      return observed.filter((proxy) => proxy.state === 'running').map((proxy) => proxy.name);
+    },
     wanted: () => (controller.lastPlan()?.changes ?? []).flatMap((change) => (change.after ? [change.after.name] : [])),
     failing: (proxy) => prober.check(proxy)?.healthy === false,
     publish: (proxies) => {

@@ -10,6 +10,8 @@ export interface GatewayInput {
   readonly gateway: GatewaySpec | null;
   /** Countries of each proxy's pinned exits, by proxy name (`run` knows them from its last plan). */
   readonly exitCountries: Readonly<Record<string, readonly string[]>>;
+  /** The node address of each proxy running on another swarm node, by proxy name (`run` knows them from the runtime). */
+  readonly nodeAddresses: Readonly<Record<string, string>>;
   readonly corporate: boolean;
 }
 
@@ -21,6 +23,7 @@ export interface GatewayInputWire {
   readonly pools: readonly PoolSpec[];
   readonly gateway: WireGateway | null;
   readonly exitCountries: Readonly<Record<string, readonly string[]>>;
+  readonly nodeAddresses: Readonly<Record<string, string>>;
   readonly corporate: boolean;
 }
 

@@ -3,13 +3,21 @@ import type { Plan } from '../plan/plan-types.js';
 import type { GatewayFeed } from '../service/gateway-runnable.js';
 import { toWire, type GatewayInput } from './gateway-input.js';
 
-/** The gateway input of a fleet: its pools and `gateway` section, and its proxies' exit countries from a plan. */
-export function gatewayInputOf(fleet: Fleet, plan: Plan | null, corporate: boolean): GatewayInput {
+/**
+ * The gateway input of a fleet: its pools and `gateway` section, its proxies' exit countries from a plan, and
+ * where the proxies on other swarm nodes run (ProxyLocations.all(); none outside `torfleet run`).
+ */
+export function gatewayInputOf(
+  fleet: Fleet,
+  plan: Plan | null,
+  corporate: boolean,
+  nodeAddresses: Readonly<Record<string, string>> = {},
+): GatewayInput {
   const exitCountries: Record<string, readonly string[]> = {};
   for (const change of plan?.changes ?? []) {
     if (change.after) exitCountries[change.after.name] = change.after.exits.countries;
   }
-  return { pools: fleet.pools, gateway: fleet.gateway, exitCountries, corporate };
+  return { pools: fleet.pools, gateway: fleet.gateway, exitCountries, nodeAddresses, corporate };
 }
 
 /** The latest gateway input; listeners hear of a new one only when it differs from the last. */

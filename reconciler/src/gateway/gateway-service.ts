@@ -88,6 +88,7 @@ export function tableOf(input: GatewayInput): RouteTable {
   return buildRouteTable(input, {
     corporate: input.corporate,
     exitCountries: (proxy) => input.exitCountries[proxy] ?? [],
+    nodeAddress: (proxy) => input.nodeAddresses[proxy] ?? null,
   });
 }
 

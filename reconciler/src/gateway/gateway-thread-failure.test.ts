@@ -19,7 +19,7 @@ const script = new URL('../testing/failing-gateway-worker.js', import.meta.url);
 function input(port: number): GatewayInput {
   const gateway = { listen: { host: '127.0.0.1', port }, token: null, default: 'up', corporate: null };
   const upstreams = [{ name: 'up', protocol: 'socks5' as const, host: '127.0.0.1', port: 9, auth: null }];
-  return { pools: [], gateway: { ...gateway, upstreams }, exitCountries: {}, corporate: true };
+  return { pools: [], gateway: { ...gateway, upstreams }, exitCountries: {}, nodeAddresses: {}, corporate: true };
 }
 
 async function serves(port: number): Promise<boolean> {

@@ -23,6 +23,7 @@ function input(defaultRoute: string): GatewayInput {
       corporate: null,
     },
     exitCountries: {},
+    nodeAddresses: {},
     corporate: true,
   };
 }

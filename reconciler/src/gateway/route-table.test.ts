@@ -49,6 +49,18 @@ describe('buildRouteTable: pools, proxies and upstreams', () => {
       [[['127.0.0.1', 20101]], [['::1', 20200]], [['127.0.0.2', 20300]]],
     );
   });
+  test('a proxy on another swarm node (wildcard or loopback bind) is dialled at its node address; the rest as before', () => {
+    const remote = table({ nodeAddress: (name) => ({ 'eu-1': '10.0.0.6', 'de-0': '10.0.0.7' })[name] ?? null });
+    assert.deepEqual(
+      ['eu-0', 'eu-1', 'de-0'].map((name) => remote.lookup(name)?.members.map((m) => [m.host, m.port])),
+      [[['127.0.0.1', 20100]], [['10.0.0.6', 20101]], [['10.0.0.7', 20300]]],
+    );
+    assert.deepEqual(
+      remote.lookup('eu')?.members.map((m) => m.kind === 'tor' && m.host),
+      ['127.0.0.1', '10.0.0.6'],
+      'the pool route holds the same members',
+    );
+  });
   test('a proxy POOL-i is a route of its one member', () => {
     assert.deepEqual(t.lookup('world-1'), {
       name: 'world-1',

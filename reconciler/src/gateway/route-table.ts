@@ -1,9 +1,10 @@
 import { DEFAULT_GATEWAY_LISTEN, type Fleet, type PoolSpec } from '../fleet/fleet-types.js';
 import { proxyServesGeo } from '../fleet/geo-match.js';
-import { isWildcardAddress, parseEndpoint } from '../fleet/ip-address.js';
+import { parseEndpoint } from '../fleet/ip-address.js';
 import { geoOfRouteName, geoRouteName } from '../fleet/route-names.js';
 import { assignedCountry } from '../nodes/country-codes.js';
 import { proxyName } from '../plan/assign-exits.js';
+import { proxyDialHost } from '../runtime/proxy-address.js';
 import type { CorporateHop, Route, RouteTable, TorMember, UpstreamMember } from './route-types.js';
 
 /** What of a fleet the routes come from. */
@@ -17,6 +18,8 @@ export interface RouteTableOptions {
    * unknown, and the proxy counts by its pool's geo alone (see proxyServesGeo).
    */
   readonly exitCountries?: ((name: string) => readonly string[]) | undefined;
+  /** The node address of proxy `name` when it runs on another swarm node (proxyDialHost); absent: this host. */
+  readonly nodeAddress?: ((name: string) => string | null) | undefined;
 }
 
 interface TorProxy {
@@ -28,8 +31,8 @@ interface TorProxy {
 
 /**
  * The routes of a fleet (route-names.ts has the grammar), built purely from it:
- * - each pool: its proxies `POOL-0`…, as tor members at `bind:basePort+i` (a wildcard bind is dialled on
- *   loopback of its family: 127.0.0.1 or ::1); each proxy `POOL-i`: that one member;
+ * - each pool: its proxies `POOL-0`…, as tor members at `bind:basePort+i` (where proxyDialHost says: a wildcard
+ *   bind on loopback of its family, a proxy on another swarm node at that node); each proxy `POOL-i`: that one member;
  * - each upstream: one member;
  * - `geo-us`, `geo-non_us`, `geo-CC` (any assigned country code): the proxies of every pool that serve that
  *   geography by proxyServesGeo: EVERY country the proxy may exit in lies within it. Without exit knowledge a
@@ -87,18 +90,12 @@ export function buildRouteTable(fleet: FleetRoutes, options: RouteTableOptions):
 }
 
 function torProxies(pool: PoolSpec, options: RouteTableOptions): TorProxy[] {
-  const host = dialHost(pool.bind);
   return Array.from({ length: pool.count }, (_, i) => {
     const id = proxyName(pool.name, i);
+    const host = proxyDialHost(pool.bind, options.nodeAddress?.(id));
     const countries = (options.exitCountries?.(id) ?? []).map((code) => assignedCountry(code));
     return { member: { kind: 'tor', id, pool: pool.name, host, port: pool.basePort + i }, pool, countries };
   });
-}
-
-/** Where to dial a proxy bound to `bind`: a wildcard listens on loopback too, and only loopback dials alike everywhere. */
-function dialHost(bind: string): string {
-  if (!isWildcardAddress(bind)) return bind;
-  return bind.includes(':') && !bind.includes('.') ? '::1' : '127.0.0.1';
 }
 
 /** geo-us, geo-non_us, then geo-CC for every country a pool names or a proxy is known to exit in, sorted. */

@@ -78,6 +78,11 @@ export interface ObservedProxy {
   readonly startedAt: string | null;
   /** The swarm node running it (its hostname); absent for the docker and process runtimes (this host). */
   readonly node?: string | null;
+  /**
+   * The address its node is dialled at, set only for a swarm task on another node than the reconciler's
+   * engine (see nodeAddressOf); absent or null: it runs on this host.
+   */
+  readonly nodeAddress?: string | null;
   /** Why it is not running, in the runtime's words (a pending task's scheduler message); absent when unknown. */
   readonly reason?: string | null;
 }

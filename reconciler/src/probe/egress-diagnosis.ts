@@ -25,6 +25,15 @@ export async function diagnoseTor(dataDirectory: string): Promise<EgressDiagnosi
 }
 
 /**
+ * The diagnosis of a proxy on another swarm node: its tor cannot be asked from here, so its bootstrap state is
+ * unknown and, like any tor that does not answer, a failed check never blames its exit (an unreachable node
+ * or a firewall must not get every exit of its proxies set aside).
+ */
+export function remoteDiagnosis(words: string): EgressDiagnosis {
+  return { bootstrap: null, bootstrapError: words, logTail: [] };
+}
+
+/**
  * Whether a failed check says something about the exit: only a tor that has finished bootstrapping could
  * have built a circuit to it. A tor still bootstrapping (or not answering on its ControlSocket) is unhealthy
  * itself; setting its exit aside would not help it. Without a diagnosis the failure is the exit's.

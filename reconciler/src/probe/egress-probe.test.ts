@@ -10,8 +10,9 @@ import type { ProxySpec } from '../plan/plan-types.js';
 import { TEST_TOR, testPool } from '../testing/fleet-fixtures.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { waitFor } from '../wait-for.js';
-import { diagnoseTor } from './egress-diagnosis.js';
+import { diagnoseTor, remoteDiagnosis } from './egress-diagnosis.js';
 import { EgressProber, parseEgressAddress, retryDelayMs, type ProbeOptions } from './egress-probe.js';
+import { remoteTorWords } from './proxy-health.js';
 import { dechunk } from './socks-fetch.js';
 
 describe('parseEgressAddress', () => {
@@ -43,7 +44,10 @@ describe('dechunk', () => {
  * came from `address` (or refuses the CONNECT with reply 5): enough to drive EgressProber through every result.
  * The real thing (tor) is exercised end to end in reconciler/src/e2e.
  */
-async function fakeSocks(answer: { address: string } | 'refuse'): Promise<{ port: number; close: () => void }> {
+async function fakeSocks(
+  answer: { address: string } | 'refuse',
+  host = '127.0.0.1',
+): Promise<{ port: number; close: () => void }> {
   const body = answer === 'refuse' ? '' : JSON.stringify({ IP: answer.address });
   const server = createServer((socket) => {
     let stage = 0;
@@ -65,7 +69,7 @@ async function fakeSocks(answer: { address: string } | 'refuse'): Promise<{ port
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { port: (server.address() as AddressInfo).port, close: () => server.close() };
 }
 
@@ -112,6 +116,39 @@ describe('retryDelayMs: backoff after failed checks', () => {
 });
 
 describe('EgressProber', () => {
+  test('a proxy on another swarm node is dialled at its node address, one here on loopback', async () => {
+    // The "node" listens on 127.0.0.2 only: a dial of 127.0.0.1 (this host) finds nothing there.
+    const node = await fakeSocks({ address: '198.51.100.1' }, '127.0.0.2');
+    const everywhere = (port: number): ProxySpec => ({ ...spec(port), bind: '0.0.0.0' });
+    const remote = clockedProber({ nodeAddress: (proxy) => (proxy === 'p-0' ? '127.0.0.2' : null) });
+    const here = clockedProber();
+    const [there, local] = await Promise.all([
+      remote.probe.probe([everywhere(node.port)]),
+      here.probe.probe([everywhere(node.port)]),
+    ]);
+    node.close();
+    assert.deepEqual(
+      there.checked.map(({ check }) => [check.result, check.address]),
+      [['ok', '198.51.100.1']],
+    );
+    assert.equal(local.checked[0]?.check.result, 'failed');
+  });
+
+  test('a proxy on another node that fails never blames its exit: its tor cannot be asked from here', async () => {
+    const socks = await fakeSocks('refuse');
+    const { probe, advance } = clockedProber({
+      diagnose: () => Promise.resolve(remoteDiagnosis(remoteTorWords('eu-2', '10.0.0.6'))),
+    });
+    for (let i = 0; i < 4; i++) {
+      const { quarantineChanged } = await probe.probe([spec(socks.port)]);
+      assert.equal(quarantineChanged, false);
+      advance(120_000);
+    }
+    socks.close();
+    assert.equal(probe.quarantined().size, 0);
+    assert.match(probe.check('p-0')?.message ?? '', /swarm node eu-2 \(10\.0\.0\.6\).*\(the exit is not blamed\)/);
+  });
+
   test('ok when traffic leaves from the pinned exit; mismatch when it does not', async () => {
     for (const [address, result, healthy] of [
       ['198.51.100.1', 'ok', true],

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { forEachConcurrently } from '../concurrency/for-each-concurrently.js';
 import { errorMessage } from '../errors.js';
 import type { ProxySpec } from '../plan/plan-types.js';
+import { proxyDialHost } from '../runtime/proxy-address.js';
 import { blamesExit, describeBootstrap, type EgressDiagnosis } from './egress-diagnosis.js';
 import { fetchThroughSocks } from './socks-fetch.js';
 
@@ -36,6 +37,8 @@ export interface ProbeOptions {
   readonly quarantineMs: number;
   /** What the proxy's tor says of itself (ControlSocket, log) after a check that did not pass. */
   readonly diagnose?: (spec: ProxySpec) => Promise<EgressDiagnosis>;
+  /** The node address of a proxy on another swarm node (ProxyLocations); absent or null: this host. */
+  readonly nodeAddress?: (proxy: string) => string | null;
   readonly now?: () => Date;
 }
 
@@ -172,7 +175,7 @@ export class EgressProber {
 
   private async attempt(spec: ProxySpec): Promise<Pick<EgressCheck, 'result' | 'address' | 'checkedAt' | 'message'>> {
     const checkedAt = this.now().toISOString();
-    const host = spec.bind === '0.0.0.0' ? '127.0.0.1' : spec.bind === '::' ? '::1' : spec.bind;
+    const host = proxyDialHost(spec.bind, this.options.nodeAddress?.(spec.name));
     try {
       const { status, body } = await fetchThroughSocks(
         { host, port: spec.port },

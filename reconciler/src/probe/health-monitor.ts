@@ -19,6 +19,8 @@ export interface HealthMonitorOptions {
   /** A proxy was removed to be recreated (with its data directory) by the next pass: enqueue one. */
   readonly onRestart: (proxy: string) => void;
   readonly onRestartCounted?: (reason: RestartReason) => void;
+  /** Every listing of the runtime this monitor made (where proxies run: ProxyLocations). */
+  readonly onListed?: (observed: readonly ObservedProxy[]) => void;
   readonly log: Logger;
   readonly now?: () => Date;
 }
@@ -70,6 +72,7 @@ export class HealthMonitor {
       log.warn('health check: cannot list the proxies', { error: errorMessage(error) });
       return;
     }
+    this.options.onListed?.(observed);
     const seen = await checker.check(observed);
     if (!this.options.networkEnabled()) return;
     const observations = observed.flatMap((proxy) => {

@@ -67,4 +67,16 @@ describe('HealthChecker', () => {
     await checker.check([observed('hl-1')]);
     assert.equal(checker.health('hl-0'), null, 'a proxy no longer running is forgotten');
   });
+
+  test('a proxy on another swarm node is not read here (its ControlSocket is there): says so', async () => {
+    const read: string[] = [];
+    const checker = new HealthChecker({ read: (proxy) => (read.push(proxy), torHealth(dataOf(proxy), 1000)) });
+    // hl-0's data directory here holds a live tor: a task elsewhere must never be judged by it.
+    await checker.check([{ ...observed('hl-0'), node: 'eu-2', nodeAddress: '10.0.0.6' }]);
+    assert.deepEqual(read, []);
+    const health = checker.health('hl-0');
+    assert.ok(health);
+    assert.equal(health.bootstrap, null);
+    assert.match(String(health.error), /runs on swarm node eu-2 \(10\.0\.0\.6\): its tor's ControlSocket/);
+  });
 });

@@ -57,17 +57,19 @@ export class HealthChecker {
     const seen = new Map<string, ProxyHealth>();
     const instances = new Map(running.map((proxy) => [proxy.name, proxy.id]));
     // checkOne never throws, so every running proxy is checked.
-    await forEachConcurrently(running, this.options.concurrency ?? 8, async ({ name }) => {
-      seen.set(name, await this.checkOne(name));
+    await forEachConcurrently(running, this.options.concurrency ?? 8, async (proxy) => {
+      seen.set(proxy.name, await this.checkOne(proxy));
     });
     this.last.clear();
     for (const [proxy, health] of seen) this.last.set(proxy, { instance: instances.get(proxy) ?? '', health });
     return seen;
   }
 
-  private async checkOne(proxy: string): Promise<ProxyHealth> {
+  private async checkOne({ name, node, nodeAddress }: ObservedProxy): Promise<ProxyHealth> {
     try {
-      const tor = await this.options.read(proxy);
+      // Its ControlSocket is a Unix socket on that node: nothing here can read it (the egress check reaches it).
+      if (nodeAddress) throw new Error(remoteTorWords(node ?? nodeAddress, nodeAddress));
+      const tor = await this.options.read(name);
       return {
         bootstrap: tor.bootstrapProgress,
         circuitEstablished: tor.circuitEstablished,
@@ -91,4 +93,9 @@ export class HealthChecker {
       };
     }
   }
+}
+
+/** Why a proxy on another swarm node shows no health or diagnosis from its tor. */
+export function remoteTorWords(node: string, nodeAddress: string): string {
+  return `it runs on swarm node ${node} (${nodeAddress}): its tor's ControlSocket and log are on that node, not readable from here; the egress check reaches it at that address`;
 }

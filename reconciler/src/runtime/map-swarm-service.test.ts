@@ -135,7 +135,7 @@ describe('mapSwarmService', () => {
   ];
   for (const [name, tasks, want] of CASES) {
     test(name, () => {
-      const observed = mapSwarmService(live(), tasks, NODES);
+      const observed = mapSwarmService(live(), tasks, NODES, 'n1');
       assert.ok(observed);
       assert.deepEqual({ state: observed.state, node: observed.node, reason: observed.reason }, want);
       assert.equal(observed.specHash, spec.specHash, 'the spec Swarm returns is the one written');
@@ -147,6 +147,7 @@ describe('mapSwarmService', () => {
       live(),
       [task('t1', { NodeID: 'n1', state: 'running', at: '2026-01-01T00:00:00Z' })],
       NODES,
+      'n1',
     );
     assert.deepEqual(observed, {
       name: 'eu-0',
@@ -158,8 +159,78 @@ describe('mapSwarmService', () => {
       revision: 'r1',
       startedAt: '2026-01-01T00:00:00Z',
       node: 'eu-1',
+      nodeAddress: null,
       reason: null,
     });
+  });
+
+  const ADDRESSES: readonly [string, SwarmNode, string | null][] = [
+    ['a worker: its Status.Addr', { ID: 'w', Status: { State: 'ready', Addr: '10.0.0.6' } }, '10.0.0.6'],
+    [
+      'a manager: its ManagerStatus.Addr, not a Status.Addr of 0.0.0.0 (moby#35437)',
+      { ID: 'w', Status: { State: 'ready', Addr: '0.0.0.0' }, ManagerStatus: { Addr: '10.0.0.7:2377' } },
+      '10.0.0.7',
+    ],
+    [
+      'a manager: its ManagerStatus.Addr over a Status.Addr of 127.0.0.1 (moby#30119)',
+      { ID: 'w', Status: { State: 'ready', Addr: '127.0.0.1' }, ManagerStatus: { Addr: '10.0.0.8:2377' } },
+      '10.0.0.8',
+    ],
+    [
+      'an IPv6 manager address',
+      { ID: 'w', Status: { State: 'ready' }, ManagerStatus: { Addr: '[fd00::9]:2377' } },
+      'fd00::9',
+    ],
+    [
+      'the torfleet.address label over what Swarm says (behind NAT)',
+      {
+        ID: 'w',
+        Spec: { Labels: { 'torfleet.address': '203.0.113.4' } },
+        Status: { State: 'ready', Addr: '10.0.0.6' },
+      },
+      '203.0.113.4',
+    ],
+    [
+      'a label that is not an IP literal: no address (never a host name to resolve)',
+      {
+        ID: 'w',
+        Spec: { Labels: { 'torfleet.address': 'eu-2.internal' } },
+        Status: { State: 'ready', Addr: '10.0.0.6' },
+      },
+      null,
+    ],
+    ['nothing usable', { ID: 'w', Status: { State: 'ready', Addr: '0.0.0.0' } }, null],
+  ];
+  for (const [name, node, want] of ADDRESSES) {
+    test(`a task on another node is dialled at its address: ${name}`, () => {
+      const running = [task('t1', { NodeID: 'w', state: 'running', at: '1' })];
+      assert.equal(mapSwarmService(live(), running, [...NODES, node], 'n1')?.nodeAddress, want);
+    });
+  }
+
+  test("a task on this engine's own node has no node address: it is dialled here", () => {
+    const here: SwarmNode = {
+      ID: 'n1',
+      Description: { Hostname: 'eu-1' },
+      Status: { State: 'ready', Addr: '10.0.0.5' },
+    };
+    const running = [task('t1', { NodeID: 'n1', state: 'running', at: '1' })];
+    assert.equal(mapSwarmService(live(), running, [here], 'n1')?.nodeAddress, null);
+    assert.equal(mapSwarmService(live(), running, [here], 'n2')?.nodeAddress, '10.0.0.5');
+  });
+
+  test("a node lost, its task rescheduled: the new node's address", () => {
+    const nodes: SwarmNode[] = [
+      { ID: 'a', Status: { State: 'down', Addr: '10.0.0.6' } },
+      { ID: 'b', Status: { State: 'ready', Addr: '10.0.0.7' } },
+    ];
+    const tasks = [
+      task('t1', { NodeID: 'a', state: 'running', at: '1' }),
+      task('t2', { NodeID: 'b', state: 'running', at: '2' }),
+    ];
+    const observed = mapSwarmService(live(), tasks, nodes, 'm');
+    assert.equal(observed?.state, 'running');
+    assert.equal(observed.nodeAddress, '10.0.0.7');
   });
 
   const EDITS: readonly [string, (spec: Docker.ServiceSpec) => Docker.ServiceSpec][] = [
@@ -175,7 +246,12 @@ describe('mapSwarmService', () => {
   ];
   for (const [name, edit] of EDITS) {
     test(`changed by hand (${name}): no spec hash, so the plan replaces it`, () => {
-      const observed = mapSwarmService(live(edit), [task('t1', { NodeID: 'n1', state: 'running', at: '1' })], NODES);
+      const observed = mapSwarmService(
+        live(edit),
+        [task('t1', { NodeID: 'n1', state: 'running', at: '1' })],
+        NODES,
+        'n1',
+      );
       assert.equal(observed?.specHash, '');
       assert.equal(observed.reason, 'the service was changed outside torfleet');
     });
@@ -183,12 +259,12 @@ describe('mapSwarmService', () => {
 
   test('the image pinned to its digest by Swarm is not an edit', () => {
     const pinned = live((s) => withContainer(s, { Image: `${TEST_TOR.image}@sha256:${'0'.repeat(64)}` }));
-    assert.equal(mapSwarmService(pinned, [], NODES)?.specHash, spec.specHash);
+    assert.equal(mapSwarmService(pinned, [], NODES, 'n1')?.specHash, spec.specHash);
   });
 
   test('a service without torfleet.managed=true is not a proxy', () => {
     const foreign = live((s) => ({ ...s, Labels: { ...s.Labels, 'torfleet.managed': 'false' } }));
-    assert.equal(mapSwarmService(foreign, [], NODES), undefined);
+    assert.equal(mapSwarmService(foreign, [], NODES, 'n1'), undefined);
   });
 });
 

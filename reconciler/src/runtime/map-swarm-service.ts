@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import type Docker from 'dockerode';
+import { isWildcardAddress } from '../fleet/ip-address.js';
 import type { ObservedProxy, ObservedState } from '../plan/plan-types.js';
 import { LABEL } from './proxy-runtime.js';
 import { SWARM_LABEL, serviceShapeOf } from './swarm-service-spec.js';
@@ -28,9 +30,14 @@ export interface SwarmTask {
 /** The part of a Swarm node the mapper reads (GET /nodes). */
 export interface SwarmNode {
   readonly ID: string;
+  readonly Spec?: { readonly Labels?: Readonly<Record<string, string>> };
   readonly Description?: { readonly Hostname?: string };
-  readonly Status?: { readonly State?: string };
+  readonly Status?: { readonly State?: string; readonly Addr?: string };
+  readonly ManagerStatus?: { readonly Addr?: string };
 }
+
+/** A node label that names the address proxies on that node are dialled at, when Swarm's own is wrong (NAT). */
+export const NODE_ADDRESS_LABEL = 'torfleet.address';
 
 /** Task states before a container runs: the scheduler's `pending` is its own; the rest are on their way. */
 const STARTING = new Set(['new', 'allocated', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
@@ -45,11 +52,13 @@ const WANTED = new Set(['running', 'ready']);
  * reschedules it); a failed or rejected task is
  * `stopped` (the plan replaces it); a task the scheduler cannot place is `pending` with its reason. A live
  * spec that is not the one torfleet wrote (changed by hand) shows no spec hash, so the plan replaces it.
+ * A task on another node than `localNodeId` (this engine's) carries that node's address (nodeAddressOf).
  */
 export function mapSwarmService(
   service: SwarmService,
   tasks: readonly SwarmTask[],
   nodes: readonly SwarmNode[],
+  localNodeId: string | null,
 ): ObservedProxy | undefined {
   const labels = service.Spec?.Labels ?? {};
   if (labels[LABEL.managed] !== 'true') return undefined;
@@ -75,6 +84,7 @@ export function mapSwarmService(
     revision: labels[LABEL.revision] ?? '',
     startedAt: observed.state === 'running' ? (task?.Status?.Timestamp ?? null) : null,
     node: node?.Description?.Hostname ?? null,
+    nodeAddress: node && node.ID !== localNodeId ? nodeAddressOf(node) : null,
     reason: edited ? 'the service was changed outside torfleet' : observed.reason,
   };
 }
@@ -112,4 +122,29 @@ function compare(a: string | undefined, b: string | undefined): number {
   const left = a ?? '';
   const right = b ?? '';
   return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/**
+ * The address a proxy on `node` is dialled at from the manager: the node's `torfleet.address` label when set
+ * (an IP literal), else the manager address of a manager node (`ManagerStatus.Addr`: its `Status.Addr` may read
+ * 0.0.0.0 or 127.0.0.1, moby#30119, moby#35437), else `Status.Addr`. Null when none is a usable IP literal.
+ */
+export function nodeAddressOf(node: SwarmNode): string | null {
+  const labelled = node.Spec?.Labels?.[NODE_ADDRESS_LABEL];
+  if (labelled !== undefined) return isUsable(labelled) ? labelled : null;
+  const manager = node.ManagerStatus?.Addr;
+  const candidates = [manager ? hostOfHostPort(manager) : undefined, node.Status?.Addr];
+  return candidates.find((address): address is string => address !== undefined && isUsable(address)) ?? null;
+}
+
+/** `10.0.0.5:2377` → `10.0.0.5`; `[fd00::5]:2377` → `fd00::5`. */
+function hostOfHostPort(hostPort: string): string {
+  const bracketed = /^\[([^\]]+)\]:\d+$/.exec(hostPort);
+  if (bracketed) return bracketed[1] ?? '';
+  const colon = hostPort.lastIndexOf(':');
+  return colon > 0 && hostPort.indexOf(':') === colon ? hostPort.slice(0, colon) : hostPort;
+}
+
+function isUsable(address: string): boolean {
+  return isIP(address) !== 0 && !isWildcardAddress(address);
 }

@@ -13,6 +13,7 @@ import { tempDir } from '../testing/temp-dir.js';
 import { torHealth } from '../tor-control/control-client.js';
 import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
 import { waitFor } from '../wait-for.js';
+import { nodeAddressOf, type SwarmNode } from './map-swarm-service.js';
 import type { RuntimeEvent } from './proxy-runtime.js';
 import { SwarmRuntime } from './swarm-runtime.js';
 
@@ -155,6 +156,11 @@ describe('TORFLEET_RUNTIME=swarm against a real single-node swarm', { concurrenc
     assert.equal(volume.Labels['torfleet.proxy'], `${ID}-us-0`);
     const proxy = (await runtime().list()).find((p) => p.name === `${ID}-us-0`);
     assert.equal(proxy?.node, hostname());
+    assert.equal(proxy.nodeAddress, null, 'a task on the manager itself is dialled here, not at a node address');
+    // The same engine answer seen as another manager would: this node at its advertised address (ManagerStatus).
+    const [node] = (await docker.listNodes()) as SwarmNode[];
+    assert.ok(node);
+    assert.equal(nodeAddressOf(node), '127.0.0.1');
     const [container] = await docker.listContainers({
       filters: { label: [`com.docker.swarm.service.name=torfleet-${ID}-us-0`] },
     });

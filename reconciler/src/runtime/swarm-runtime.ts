@@ -40,6 +40,8 @@ export class SwarmRuntime implements ProxyRuntime {
   /** The engine's data root, for the path of a volume on this host (learned from `docker info`). */
   private dockerRoot = '/var/lib/docker';
   private rootKnown = false;
+  /** This engine's swarm node: a task there runs on this host, one elsewhere is dialled at its node's address. */
+  private localNodeId: string | null = null;
 
   constructor(
     private readonly docker: Docker,
@@ -72,7 +74,7 @@ export class SwarmRuntime implements ProxyRuntime {
       return !invalid;
     });
     this.skipped.record(ignored);
-    return valid.flatMap((service) => mapSwarmService(service, tasks, nodes) ?? []);
+    return valid.flatMap((service) => mapSwarmService(service, tasks, nodes, this.localNodeId) ?? []);
   }
 
   ignored(): readonly IgnoredObject[] {
@@ -227,7 +229,9 @@ export class SwarmRuntime implements ProxyRuntime {
       ),
       this.call('list nodes', (abortSignal) => this.docker.listNodes({ abortSignal }) as Promise<SwarmNode[]>),
     ]);
-    const observed = invalidLabel(service.Spec?.Labels ?? {}) ? undefined : mapSwarmService(service, tasks, nodes);
+    const observed = invalidLabel(service.Spec?.Labels ?? {})
+      ? undefined
+      : mapSwarmService(service, tasks, nodes, this.localNodeId);
     if (!observed)
       throw new TorfleetError('RUNTIME', 'generic', `service ${serviceName(proxy)} lost its torfleet labels`);
     return observed;
@@ -241,9 +245,10 @@ export class SwarmRuntime implements ProxyRuntime {
       }),
     )) as {
       DockerRootDir?: string;
-      Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean };
+      Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string };
     };
     if (info.DockerRootDir) this.dockerRoot = info.DockerRootDir;
+    this.localNodeId = info.Swarm?.NodeID || null;
     this.rootKnown = true;
     const state = info.Swarm?.LocalNodeState ?? 'inactive';
     if (state !== 'active') {

@@ -41,7 +41,7 @@ function input(defaultRoute: string, port = 8888): GatewayInput {
     upstreams: [],
     corporate: null,
   };
-  return { pools: [], gateway, exitCountries: {}, corporate: true };
+  return { pools: [], gateway, exitCountries: {}, nodeAddresses: {}, corporate: true };
 }
 
 async function started(host: GatewayHost, inputs: GatewayInputs, listen?: ListenAddress) {
