@@ -10,6 +10,7 @@ const planOf = (...binds: string[]): Plan => ({
   formatVersion: PLAN_FORMAT_VERSION,
   revision: 'r',
   shortfalls: [],
+  sharedTors: [],
   changes: binds.map((bind, i) => {
     const after = buildSpec(testPool(`p${i}`, { count: 1, basePort: 9050 + i, bind }), 0, EXITS, TEST_TOR, 'd');
     return { action: 'noop', proxy: after.name, pool: after.pool, reason: 'unchanged', before: null, after };

@@ -2,6 +2,7 @@ import type { ObservedProxy, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
 import type { IgnoredObject } from './ignored-objects.js';
 import type { RuntimeName } from './runtime-names.js';
+import type { SharedTorRuntime } from './shared-tor-runtime.js';
 
 export type { IgnoredObject } from './ignored-objects.js';
 
@@ -53,6 +54,11 @@ export interface ProxyRuntime {
    * removes the old proxy and creates the new one.
    */
   replace?(before: ObservedProxy, spec: ProxySpec, torrc: string, revision: string): Promise<ObservedProxy>;
+  /**
+   * The shared tors of packed pools (docker and process runtimes); absent: this runtime cannot run packed pools
+   * (swarm: a controller needs the shared tor's ControlSocket on this host).
+   */
+  readonly sharedTors?: SharedTorRuntime;
   /** Stops and removes a proxy; `forget` also deletes its data directory (it left the fleet). */
   remove(proxy: ObservedProxy, options: { forget: boolean }): Promise<void>;
   /**
