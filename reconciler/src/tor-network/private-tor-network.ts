@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ipv4ToNumber } from '../nodes/geoip.js';
@@ -13,6 +14,8 @@ import { waitFor } from '../wait-for.js';
  * OutboundBindAddress for loopback targets; bind-shim.c, compiled with gcc at start). Nothing leaves this machine:
  * every tor has this network's DirAuthority lines. A fleet joins it with `tor.testingNetwork: true`,
  * `tor.dirAuthorities` and `tor.geoipFile` from the returned value (see demo/demo.ts). Needs tor, tor-gencert, gcc.
+ * With `extraExits` (1-4) it runs more exits, each on its own address and in the GeoIP file: exitus2 127.0.0.13 US,
+ * exitde2 127.0.0.14 DE, exitfr 127.0.0.15 FR, exitnl 127.0.0.16 NL (ORPorts basePort+20 ...).
  */
 export interface PrivateTorNetwork {
   /** DirAuthority lines (without the keyword) for clients, such as the fleet's tor.dirAuthorities. */
@@ -22,11 +25,16 @@ export interface PrivateTorNetwork {
   /** The network's GeoIP file (TORFLEET_GEOIP_FILE, the fleet's tor.geoipFile). */
   readonly geoipFile: string;
   readonly exits: { readonly us: ExitRelay; readonly de: ExitRelay };
+  /** Every exit: `us` and `de` first, then the extra ones in the order above. */
+  readonly allExits: readonly ExitRelay[];
   /** `http://127.0.0.1:PORT/`: answers `{"IP": "<peer address>"}`. */
   readonly echoUrl: string;
-  /** Every process the network runs (tor nodes and the echo server), for stopping them by pid later. */
+  /** Every process the network runs now (tor nodes and the echo server), for stopping them by pid later. */
   readonly pids: readonly number[];
-  stopExit(name: 'us' | 'de'): Promise<void>;
+  /** Kills an exit (`us`, `de` or any exit's nickname); resolves once it has exited. */
+  stopExit(name: string): Promise<void>;
+  /** Starts a stopped exit again (same keys, same address); resolves once its ORPort accepts connections. */
+  startExit(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,7 +42,17 @@ export interface ExitRelay {
   readonly nickname: string;
   readonly address: string;
   readonly fingerprint: string;
+  /** Its country in the network's GeoIP file (`US`, `DE`, ...). */
+  readonly country: string;
 }
+
+/** The exits `extraExits` adds, in order: nickname, address, country. */
+const EXTRA_EXITS = [
+  ['exitus2', '127.0.0.13', 'US'],
+  ['exitde2', '127.0.0.14', 'DE'],
+  ['exitfr', '127.0.0.15', 'FR'],
+  ['exitnl', '127.0.0.16', 'NL'],
+] as const;
 
 interface Node {
   readonly name: string;
@@ -49,6 +67,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export interface NetworkOptions {
   /** Leave every process running after this process exits (the demo); `stop()` still ends them. */
   readonly detached?: boolean;
+  /** More exits beyond exit-us and exit-de (0-4; default 0), for tests that need many distinct exits. */
+  readonly extraExits?: number;
 }
 
 export async function startPrivateTorNetwork(
@@ -56,6 +76,11 @@ export async function startPrivateTorNetwork(
   basePort: number,
   options: NetworkOptions = {},
 ): Promise<PrivateTorNetwork> {
+  const extraExits = options.extraExits ?? 0;
+  if (!Number.isInteger(extraExits) || extraExits < 0 || extraExits > EXTRA_EXITS.length) {
+    throw new Error(`extraExits must be an integer from 0 to ${EXTRA_EXITS.length}, not ${extraExits}`);
+  }
+  const extra = EXTRA_EXITS.slice(0, extraExits);
   mkdirSync(dir, { recursive: true });
   const nodes: Node[] = [
     ...[1, 2, 3].map((i): Node => ({
@@ -68,12 +93,28 @@ export async function startPrivateTorNetwork(
     { name: 'middle', address: '127.0.0.1', orPort: basePort + 4, dirPort: null, role: 'middle' },
     { name: 'exitus', address: '127.0.0.11', orPort: basePort + 5, dirPort: null, role: 'exit' },
     { name: 'exitde', address: '127.0.0.12', orPort: basePort + 6, dirPort: null, role: 'exit' },
+    ...extra.map(([name, address], i): Node => ({
+      name,
+      address,
+      orPort: basePort + 20 + i,
+      dirPort: null,
+      role: 'exit',
+    })),
   ];
+  const countries = new Map<string, string>([
+    ['exitus', 'US'],
+    ['exitde', 'DE'],
+    ...extra.map(([name, , country]): [string, string] => [name, country]),
+  ]);
   const shim = path.join(dir, 'bind-shim.so');
   execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', shim, path.join(sourceDir(), 'bind-shim.c'), '-ldl']);
   const geoipFile = path.join(dir, 'geoip');
   const range = (ip: string, country: string): string => `${ipv4ToNumber(ip) ?? 0},${ipv4ToNumber(ip) ?? 0},${country}`;
-  writeFileSync(geoipFile, `# torfleet test GeoIP\n${range('127.0.0.11', 'US')}\n${range('127.0.0.12', 'DE')}\n`);
+  const extraRanges = extra.map(([, address, country]) => `${range(address, country)}\n`).join('');
+  writeFileSync(
+    geoipFile,
+    `# torfleet test GeoIP\n${range('127.0.0.11', 'US')}\n${range('127.0.0.12', 'DE')}\n${extraRanges}`,
+  );
   writeFileSync(path.join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\n'); // nothing answers: exits resolve nothing
 
   const fingerprints = new Map<string, string>();
@@ -142,15 +183,31 @@ export async function startPrivateTorNetwork(
   };
   const echoPort = basePort + 30;
   start('echo', process.execPath, [path.join(HERE, 'echo-server.js'), String(echoPort)], process.env);
-  for (const node of nodes) {
+  const startNode = (node: Node): void => {
     const torrc = path.join(dir, `${node.name}.torrc`);
-    writeFileSync(torrc, torrcOf(node, dir, authorities, geoipFile));
     const env =
       node.role === 'exit' ? { ...process.env, LD_PRELOAD: shim, TORFLEET_BIND_ADDRESS: node.address } : process.env;
     start(node.name, 'tor', ['-f', torrc, '--defaults-torrc', '/dev/null'], env);
+  };
+  for (const node of nodes) {
+    writeFileSync(path.join(dir, `${node.name}.torrc`), torrcOf(node, dir, authorities, geoipFile));
+    startNode(node);
   }
   const consensusUrl = `http://127.0.0.1:${basePort + 11}/tor/status-vote/current/consensus`;
-  const exitFingerprints = [fingerprints.get('exitus'), fingerprints.get('exitde')];
+  const exitNodes = nodes.filter((node) => node.role === 'exit');
+  const exitFingerprints = exitNodes.map((node) => fingerprints.get(node.name));
+  const exitRelay = (node: Node): ExitRelay => ({
+    nickname: node.name,
+    address: node.address,
+    fingerprint: fingerprints.get(node.name) ?? '',
+    country: countries.get(node.name) ?? '',
+  });
+  const exitNode = (name: string): Node => {
+    const nickname = name === 'us' ? 'exitus' : name === 'de' ? 'exitde' : name;
+    const node = exitNodes.find((candidate) => candidate.name === nickname);
+    if (!node) throw new Error(`no exit named ${name} in this network (${exitNodes.map((n) => n.name).join(', ')})`);
+    return node;
+  };
   const stopProcess = async (child: ChildProcess | undefined): Promise<void> => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -161,13 +218,22 @@ export async function startPrivateTorNetwork(
     dirAuthorities: authorities,
     consensusUrl,
     geoipFile,
-    exits: {
-      us: { nickname: 'exitus', address: '127.0.0.11', fingerprint: fingerprints.get('exitus') ?? '' },
-      de: { nickname: 'exitde', address: '127.0.0.12', fingerprint: fingerprints.get('exitde') ?? '' },
-    },
+    exits: { us: exitRelay(exitNode('us')), de: exitRelay(exitNode('de')) },
+    allExits: exitNodes.map(exitRelay),
     echoUrl: `http://127.0.0.1:${echoPort}/`,
-    pids: [...processes.values()].map((child) => child.pid ?? 0),
-    stopExit: (name) => stopProcess(processes.get(name === 'us' ? 'exitus' : 'exitde')),
+    get pids() {
+      return [...processes.values()].map((child) => child.pid ?? 0);
+    },
+    stopExit: (name) => stopProcess(processes.get(exitNode(name).name)),
+    async startExit(name) {
+      const node = exitNode(name);
+      const running = processes.get(node.name);
+      if (running && running.exitCode === null && running.signalCode === null) return;
+      startNode(node);
+      await waitFor(`exit ${node.name} listening on ${node.address}:${node.orPort}`, () =>
+        accepts(node.address, node.orPort),
+      );
+    },
     async stop() {
       await Promise.all([...processes.values()].map(stopProcess));
     },
@@ -178,15 +244,15 @@ export async function startPrivateTorNetwork(
     // first streams with END "misc error" for a few seconds ("Have tried resolving or connecting to address
     // at 3 different places. Giving up."), which made a proxy started at once fail its first checks.
     await waitFor(
-      'a consensus with both exits, at the authorities and at each exit',
+      'a consensus with every exit, at the authorities and at each exit',
       async () => {
         const text = await fetch(consensusUrl).then(
           (r) => (r.ok ? r.text() : ''),
           () => '',
         );
-        const listsBoth = (consensus: string): boolean =>
+        const listsEvery = (consensus: string): boolean =>
           exitFingerprints.every((fp) => fp && consensusHasExit(consensus, fp));
-        return listsBoth(text) && ['exitus', 'exitde'].every((exit) => cachedConsensuses(dir, exit).some(listsBoth))
+        return listsEvery(text) && exitNodes.every((exit) => cachedConsensuses(dir, exit.name).some(listsEvery))
           ? true
           : undefined;
       },
@@ -197,6 +263,20 @@ export async function startPrivateTorNetwork(
     throw error;
   }
   return network;
+}
+
+/** Whether something accepts TCP connections on `address:port` now. */
+function accepts(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, address);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+  });
 }
 
 /** The consensuses a relay holds (each flavour it cached); none before it has one. */
