@@ -44,6 +44,7 @@ export async function planPass(deps: PassDependencies, onRevision?: (revision: s
     );
   }
   const { fleet, warnings } = parseFleet(document.origin, document.text, { env: deps.env, capacity: deps.store });
+  refuseUnservedPacking(fleet, document.origin);
   const plan = computePlan({
     fleet,
     revision: document.revision,
@@ -80,4 +81,19 @@ export async function reconcilePass(
 /** Everything besides a proxy's own spec that shapes its container: a change replaces every proxy. */
 function containerShape(deps: PassDependencies): string {
   return specHashOf({ template: deps.template, runtime: deps.runtime.name, torrc: DEFAULT_TORRC_OPTIONS });
+}
+
+/**
+ * Packed pools (issue 14) are validated and planned by the pure code, but no runtime serves their shared tors
+ * yet: a pass refuses them rather than run each proxy on a tor of its own behind the operator's back. Nothing
+ * running is touched (the pass fails before the plan is applied), and the error names the pool and the fix.
+ */
+function refuseUnservedPacking(fleet: Fleet, origin: string): void {
+  const packed = fleet.pools.find((pool) => pool.packing);
+  if (!packed) return;
+  throw new TorfleetError(
+    'FLEET_INVALID',
+    'stalled',
+    `${origin}: pool ${packed.name} sets packing, which this torfleet cannot run yet (shared tors are being built, issue 14); remove its packing: section to run it with one tor per proxy`,
+  );
 }
