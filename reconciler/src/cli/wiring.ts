@@ -22,7 +22,7 @@ import { HealthMonitor } from '../probe/health-monitor.js';
 import { HealthChecker, remoteTorWords } from '../probe/proxy-health.js';
 import { torHealth } from '../tor-control/control-client.js';
 import { GatewayInputs, gatewayInputOf } from '../gateway/gateway-inputs.js';
-import { buildRouteTable } from '../gateway/route-table.js';
+import { tableOf } from '../gateway/route-table.js';
 import type { RouteTable } from '../gateway/route-types.js';
 import { GatewayThread } from '../gateway/gateway-thread.js';
 import { UnusableProxies } from '../gateway/unusable-proxies.js';
@@ -214,14 +214,8 @@ export function runServices(context: CliContext): RunServices {
     if (!fleet || !plan) return;
     const input = gatewayInputOf(fleet, plan, true, locations.all());
     gatewayInputs.set(fleet.gateway ? input : null);
-    if (content) {
-      const { exitCountries, nodeAddresses } = input;
-      routes = buildRouteTable(fleet, {
-        corporate: true,
-        exitCountries: (name) => exitCountries[name] ?? [],
-        nodeAddress: (name) => nodeAddresses[name] ?? null,
-      });
-    }
+    // The input's corporate is true here, as content fetches always go through the fleet's corporate hop.
+    if (content) routes = tableOf(input);
     if (broker && brokerParts) {
       const pools = fleet.pools.map((pool) => pool.name);
       const { proxyHost } = broker.settings;

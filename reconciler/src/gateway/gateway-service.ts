@@ -6,7 +6,7 @@ import { createGateway, tableRedactor, type Gateway } from './gateway.js';
 import type { GatewayHost } from './gateway-host.js';
 import type { GatewayInput } from './gateway-input.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
-import { buildRouteTable } from './route-table.js';
+import { tableOf } from './route-table.js';
 import type { RouteTable } from './route-types.js';
 
 /** Each hop's deadline (a TCP connect, one proxy's handshake). */
@@ -81,15 +81,6 @@ export class GatewayService implements GatewayHost {
     this.#gateway = undefined;
     if (gateway) await gateway.drain(ms);
   }
-}
-
-/** The route table of an input. */
-export function tableOf(input: GatewayInput): RouteTable {
-  return buildRouteTable(input, {
-    corporate: input.corporate,
-    exitCountries: (proxy) => input.exitCountries[proxy] ?? [],
-    nodeAddress: (proxy) => input.nodeAddresses[proxy] ?? null,
-  });
 }
 
 /**

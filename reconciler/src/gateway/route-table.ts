@@ -5,6 +5,7 @@ import { geoOfRouteName, geoRouteName } from '../fleet/route-names.js';
 import { assignedCountry } from '../nodes/country-codes.js';
 import { proxyName } from '../plan/assign-exits.js';
 import { proxyDialHost } from '../runtime/proxy-address.js';
+import type { GatewayInput } from './gateway-input.js';
 import type { CorporateHop, Route, RouteTable, TorMember, UpstreamMember } from './route-types.js';
 
 /** What of a fleet the routes come from. */
@@ -95,6 +96,15 @@ function torProxies(pool: PoolSpec, options: RouteTableOptions): TorProxy[] {
     const host = proxyDialHost(pool.bind, options.nodeAddress?.(id));
     const countries = (options.exitCountries?.(id) ?? []).map((code) => assignedCountry(code));
     return { member: { kind: 'tor', id, pool: pool.name, host, port: pool.basePort + i }, pool, countries };
+  });
+}
+
+/** The route table of a gateway input: its fleet, `--no-corporate`, and what `run` knows of exits and nodes. */
+export function tableOf(input: GatewayInput): RouteTable {
+  return buildRouteTable(input, {
+    corporate: input.corporate,
+    exitCountries: (proxy) => input.exitCountries[proxy] ?? [],
+    nodeAddress: (proxy) => input.nodeAddresses[proxy] ?? null,
   });
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PoolSpec } from '../fleet/fleet-types.js';
 import type { EligibleExit } from '../nodes/eligible-exit.js';
-import { testFleet, testPool } from '../testing/fleet-fixtures.js';
+import { testExit as exit, testFleet, testPool } from '../testing/fleet-fixtures.js';
 import { computePlan } from './compute-plan.js';
 import type { ObservedProxy, Plan } from './plan-types.js';
 
@@ -11,16 +11,6 @@ import type { ObservedProxy, Plan } from './plan-types.js';
  * eligible exit is free, and otherwise keeps it (issue 8 item 10: one failed start must not delete a pool's
  * only proxy for the 30-minute quarantine).
  */
-function exit(n: number, country: string, network = `10.${n}.0.0/16`): EligibleExit {
-  const [a, b] = network.split('.');
-  return {
-    fingerprint: n.toString(16).toUpperCase().padStart(40, '0'),
-    nickname: `exit${n}`,
-    address: `${a}.${b}.0.${n}`,
-    country,
-    network,
-  };
-}
 
 /** US: 1-3; DE: 5 and 6 share 10.50.0.0/16, 7 is alone in its /16. */
 const ALL = new Map<number, EligibleExit>(

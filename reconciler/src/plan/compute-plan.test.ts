@@ -3,21 +3,10 @@ import { describe, test } from 'node:test';
 import type { Fleet, PoolSpec } from '../fleet/fleet-types.js';
 import { Secret } from '../fleet/secret.js';
 import type { EligibleExit } from '../nodes/eligible-exit.js';
-import { testFleet, testPool } from '../testing/fleet-fixtures.js';
+import { testExit as exit, testFleet, testPool } from '../testing/fleet-fixtures.js';
 import { sharedEligibleExits } from '../testing/shared-exits.js';
 import { computePlan, type PlanInput } from './compute-plan.js';
 import type { ObservedProxy, Plan, PlannedChange } from './plan-types.js';
-
-function exit(n: number, country: string, network = `10.${n}.0.0/16`): EligibleExit {
-  const [a, b] = network.split('.');
-  return {
-    fingerprint: n.toString(16).toUpperCase().padStart(40, '0'),
-    nickname: `exit${n}`,
-    address: `${a}.${b}.0.${n}`,
-    country,
-    network,
-  };
-}
 
 /** US: 1-4; DE: 5-8 (5 and 6 share a /16); NL: 9. */
 const EXITS: readonly EligibleExit[] = [

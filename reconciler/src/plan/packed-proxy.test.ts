@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { testPool } from '../testing/fleet-fixtures.js';
-import { EXITS, exit, PACKED, packedFleet, packedPlan } from '../testing/packed-plan-fixture.js';
+import { testExit as exit } from '../testing/fleet-fixtures.js';
+import { EXITS, PACKED, packedFleet, packedPlan } from '../testing/packed-plan-fixture.js';
 import { packedProxiesOf, packedProxyOf } from './packed-proxy.js';
 
 const FP = (n: number): string => exit(n, 'US').fingerprint;

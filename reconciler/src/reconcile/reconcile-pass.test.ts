@@ -195,17 +195,7 @@ describe('reconcilePass against a recording runtime (real SQLite, real fleet fil
 
 describe('a packed pool (issue 14) before shared tors can run', () => {
   test('the pass refuses it, names the pool and the fix, and touches nothing running', async () => {
-    const running: ObservedProxy = {
-      name: 'us-0',
-      pool: 'us',
-      id: 'c0',
-      state: 'running',
-      specHash: 'h',
-      exitFingerprints: [],
-      revision: 'r',
-      startedAt: null,
-    };
-    const runtime = new RecordingRuntime([running]);
+    const runtime = new RecordingRuntime([old('us-0')]);
     const file = path.join(tempDir('dp-packed'), 'fleet.yaml');
     writeFileSync(file, `${FLEET}    packing:\n      proxiesPerTor: 10\n`);
     const deps = setUp(runtime, 3, { source: createFileSource(file) });
@@ -220,7 +210,7 @@ describe('a packed pool (issue 14) before shared tors can run', () => {
     });
     assert.deepEqual(
       (await runtime.list()).map((p) => p.id),
-      ['c0'],
+      ['old-us-0'],
       'the running proxy is left as it was',
     );
   });

@@ -1,4 +1,5 @@
 import type { Fleet, GatewaySpec, PoolSpec, TorSettings } from '../fleet/fleet-types.js';
+import type { EligibleExit } from '../nodes/eligible-exit.js';
 
 /** Tor settings as loaded with every default, but DisableNetwork 1: a test's tor dials nothing. */
 export const TEST_TOR: TorSettings = {
@@ -39,5 +40,17 @@ export function testFleet(
     pools,
     gateway,
     broker: { regions: {} },
+  };
+}
+
+/** Eligible exit `n` (fingerprint n in 40 hex digits) in its own /16 unless told otherwise. */
+export function testExit(n: number, country: string, network = `10.${n}.0.0/16`): EligibleExit {
+  const [a, b] = network.split('.');
+  return {
+    fingerprint: n.toString(16).toUpperCase().padStart(40, '0'),
+    nickname: `exit${n}`,
+    address: `${a}.${b}.0.${n}`,
+    country,
+    network,
   };
 }

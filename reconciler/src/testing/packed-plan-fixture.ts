@@ -1,20 +1,8 @@
 import type { Fleet, PoolSpec, TorSettings } from '../fleet/fleet-types.js';
 import type { EligibleExit } from '../nodes/eligible-exit.js';
-import { testFleet, testPool } from './fleet-fixtures.js';
+import { testExit as exit, testFleet, testPool } from './fleet-fixtures.js';
 import { computePlan, type PlanInput } from '../plan/compute-plan.js';
 import type { ObservedProxy, ObservedSharedTor, Plan } from '../plan/plan-types.js';
-
-/** Exit `n` (fingerprint n in 40 hex digits) in its own /16 unless told otherwise. */
-export function exit(n: number, country: string, network = `10.${n}.0.0/16`): EligibleExit {
-  const [a, b] = network.split('.');
-  return {
-    fingerprint: n.toString(16).toUpperCase().padStart(40, '0'),
-    nickname: `exit${n}`,
-    address: `${a}.${b}.0.${n}`,
-    country,
-    network,
-  };
-}
 
 /** US: 1-12; DE: 20-23 (20 and 21 share a /16); NL: 30. */
 export const EXITS: readonly EligibleExit[] = [
