@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../logger.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { ControlConnection } from '../tor-control/control-connection.js';
+import { ControlConnection, getinfoLines } from '../tor-control/control-connection.js';
 import { startPrivateTorNetwork, type ExitRelay, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
 import { waitFor } from '../wait-for.js';
 import { guardStateFile } from './guard-state.js';
@@ -210,23 +210,26 @@ describe('the packing controller on a private Tor network with six exits', () =>
     const others = strict.filter((proxy) => proxy.address !== exit.address);
     const circuitsBefore = new Map(others.map((proxy) => [proxy.name, controller.status().get(proxy.name)?.circuitId]));
     await network.stopExit(exit.nickname);
-    await waitFor('its proxies report the exit down', () =>
-      mine.every((proxy) => controller.status().get(proxy.name)?.lastError?.includes(exit.fingerprint) === true),
-    );
-    for (const proxy of mine) {
-      const started = Date.now();
-      await assert.rejects(echoThrough(portOf(proxy), 10_000), /socks reply|closed/);
-      assert.ok(
-        Date.now() - started < 1000,
-        `a stream of a proxy whose exit is down took ${Date.now() - started} ms to fail`,
+    try {
+      await waitFor('its proxies report the exit down', () =>
+        mine.every((proxy) => controller.status().get(proxy.name)?.lastError?.includes(exit.fingerprint) === true),
       );
-      assert.equal(controller.status().get(proxy.name)?.circuitBuilt, false);
+      for (const proxy of mine) {
+        const started = Date.now();
+        await assert.rejects(echoThrough(portOf(proxy), 10_000), /socks reply|closed/);
+        assert.ok(
+          Date.now() - started < 1000,
+          `a stream of a proxy whose exit is down took ${Date.now() - started} ms to fail`,
+        );
+        assert.equal(controller.status().get(proxy.name)?.circuitBuilt, false);
+      }
+      for (const proxy of others) {
+        assert.equal(await echoThrough(portOf(proxy)), proxy.address);
+        assert.equal(controller.status().get(proxy.name)?.circuitId, circuitsBefore.get(proxy.name), proxy.name);
+      }
+    } finally {
+      await network.startExit(exit.nickname);
     }
-    for (const proxy of others) {
-      assert.equal(await echoThrough(portOf(proxy)), proxy.address);
-      assert.equal(controller.status().get(proxy.name)?.circuitId, circuitsBefore.get(proxy.name), proxy.name);
-    }
-    await network.startExit(exit.nickname);
     await waitFor(
       'its proxies have a circuit again',
       () => mine.every((proxy) => controller.status().get(proxy.name)?.lastError === null),
@@ -293,7 +296,7 @@ describe('the packing controller on a private Tor network with six exits', () =>
     await assert.rejects(echoThrough(portOf(strict[0] as PackedProxy), 2000), /timeout/);
     const waiting = echoThrough(portOf(strict[1] as PackedProxy), 3000).catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const streams = (await side.command('GETINFO stream-status')).lines[0]?.data ?? [];
+    const streams = getinfoLines(await side.command('GETINFO stream-status'), 'stream-status');
     assert.ok(
       streams.some((line) => line.split(' ')[2] === '0' && line.endsWith(`:${echoPort}`)),
       `a stream waits unattached: ${streams.join(' | ')}`,
@@ -352,7 +355,7 @@ function startSharedTor(net: PrivateTorNetwork): ChildProcess {
 
 /** The shared tor's CONTROLLER circuits now: id, first hop and exit. */
 async function controllerCircuits(): Promise<{ id: string; guard: string; exit: string }[]> {
-  const lines = (await side.command('GETINFO circuit-status')).lines[0]?.data ?? [];
+  const lines = getinfoLines(await side.command('GETINFO circuit-status'), 'circuit-status');
   return lines
     .filter((line) => line.includes('PURPOSE=CONTROLLER') && line.split(' ')[1] === 'BUILT')
     .map((line) => {
@@ -380,6 +383,12 @@ function accepts(port: number): Promise<boolean> {
  * address the echo server saw. Rejects on a SOCKS error reply (`socks reply N`), a close, or `timeout`.
  */
 function echoThrough(port: number, timeoutMs = 5000, auth?: { username: string; password: string }): Promise<string> {
+  return socksEcho(port, timeoutMs, auth).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message} (port ${port})`);
+  });
+}
+
+function socksEcho(port: number, timeoutMs: number, auth?: { username: string; password: string }): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let stage: 'method' | 'auth' | 'connect' | 'http' = 'method';
