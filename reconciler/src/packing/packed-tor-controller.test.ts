@@ -160,7 +160,7 @@ describe('the packing controller on a private Tor network with six exits', () =>
     for (const circuit of added) assert.equal(circuit.exit, proxy.exits[0]);
   });
 
-  test('thousands of requests, none through a wrong exit, while exits are killed and restarted', async () => {
+  test('thousands of requests, none through a wrong exit, while exits are killed and restarted', async (t) => {
     const killed = [network.allExits[4], network.allExits[1]] as ExitRelay[];
     const affected = (proxy: (typeof strict)[number]): boolean => killed.some((exit) => exit.address === proxy.address);
     const results = { ok: 0, wrong: 0, failedAffected: 0, failedOthers: [] as string[], slowestFailureMs: 0 };
@@ -196,6 +196,7 @@ describe('the packing controller on a private Tor network with six exits', () =>
     await pause(2000);
     running = false;
     await Promise.all(workers);
+    t.diagnostic(`requests: ${JSON.stringify({ ...results, failedOthers: results.failedOthers.length })}`);
     assert.equal(results.wrong, 0, 'an answer came from a wrong exit');
     assert.deepEqual(results.failedOthers, [], 'a proxy whose exit stayed up failed');
     assert.ok(results.ok >= 2000, `only ${results.ok} requests in the run`);
