@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ControlConnection, ControlReply } from '../tor-control/control-connection.js';
+import { getinfoLines, type ControlConnection, type ControlReply } from '../tor-control/control-connection.js';
 import { backoffMs, type ControllerTuning } from './controller-tuning.js';
 import { guardStateFile, readGuards, writeGuards } from './guard-state.js';
 import type { PackedProxy, PackedProxyStatus, PackingEvents } from './packed-proxy.js';
@@ -113,13 +113,13 @@ export class ControllerSession {
     this.setProxies(proxies, false);
     await this.#command('SETEVENTS STREAM CIRC CONF_CHANGED');
     const circuits = await this.#command('GETINFO circuit-status', { maxReplyBytes: 16 * 1024 * 1024 });
-    const stale = (circuits.lines[0]?.data ?? [])
+    const stale = getinfoLines(circuits, 'circuit-status')
       .filter((line) => / PURPOSE=CONTROLLER(?: |$)/.test(line))
       .map((line) => line.split(' ')[0] ?? '');
     await Promise.all(stale.map((id) => this.#command(`CLOSECIRCUIT ${id}`).catch(() => undefined)));
     if (stale.length > 0) this.#o.log.info('closed the circuits of an earlier controller', { circuits: stale.length });
     const streams = await this.#command('GETINFO stream-status', { maxReplyBytes: 16 * 1024 * 1024 });
-    for (const line of streams.lines[0]?.data ?? []) {
+    for (const line of getinfoLines(streams, 'stream-status')) {
       const [id = '', , circuit, target = ''] = line.split(' ');
       // A client stream left waiting before we came cannot be mapped to a proxy: close it, the client retries.
       if (circuit === '0' && !this.#streams.has(id) && !/\.\$[0-9A-F]{40}\.exit:\d+$/.test(target)) {
@@ -599,7 +599,7 @@ export class ControllerSession {
     this.#loadingRelays = true;
     try {
       const reply = await this.#command('GETINFO ns/all', { maxReplyBytes: 32 * 1024 * 1024, timeoutMs: 30_000 });
-      const relays = parseNetworkStatus(reply.lines[0]?.data ?? []);
+      const relays = parseNetworkStatus(getinfoLines(reply, 'ns/all'));
       const running = relays.filter((relay) => relay.flags.has('Running'));
       const families = new Map<string, Set<string>>();
       for (let at = 0; at < running.length; at += 100) {

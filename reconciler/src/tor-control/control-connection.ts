@@ -3,7 +3,7 @@ import { errorMessage, TorfleetError } from '../errors.js';
 import { FileReadError, readRegularFile } from '../fs/read-regular-file.js';
 import { ControlProtocolError, ReplyReader, type ControlReply } from './control-reply-reader.js';
 
-export type { ControlReply, ReplyLine } from './control-reply-reader.js';
+export { getinfoLines, type ControlReply, type ReplyLine } from './control-reply-reader.js';
 
 /** tor's cookie is 32 bytes. */
 const MAX_COOKIE_BYTES = 1024;

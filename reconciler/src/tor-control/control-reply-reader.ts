@@ -11,6 +11,18 @@ export interface ControlReply {
   readonly lines: readonly ReplyLine[];
 }
 
+/**
+ * The lines of a GETINFO value: tor sends a value with several lines as a data block (`250+key=` ... `.`) and a
+ * one-line value inline (`250-key=value`), an empty one as `250-key=`.
+ */
+export function getinfoLines(reply: ControlReply, key: string): string[] {
+  const line = reply.lines.find((candidate) => candidate.text.startsWith(`${key}=`));
+  if (!line) return [];
+  if (line.data) return [...line.data];
+  const value = line.text.slice(key.length + 1);
+  return value === '' ? [] : [value];
+}
+
 /** The peer broke the control protocol (garbage, an oversized line or reply); the connection cannot go on. */
 export class ControlProtocolError extends Error {
   constructor(message: string) {
