@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { invalidLabel } from './label-check.js';
-import { proxyPaths } from './proxy-paths.js';
+import { proxyPaths } from './tor-unit-paths.js';
 
 const FP = 'A'.repeat(40);
 const GOOD = {

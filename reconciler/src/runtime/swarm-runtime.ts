@@ -7,7 +7,7 @@ import { engineAddress, engineCall, requireImage, statusOf } from './docker-engi
 import { IgnoredObjects, type IgnoredObject } from './ignored-objects.js';
 import { invalidLabel } from './label-check.js';
 import { mapSwarmService, type SwarmNode, type SwarmService, type SwarmTask } from './map-swarm-service.js';
-import { proxyPaths } from './proxy-paths.js';
+import { proxyPaths } from './tor-unit-paths.js';
 import { LABEL, type ProxyRuntime, type RuntimeEvent } from './proxy-runtime.js';
 import { SwarmConfigs } from './swarm-configs.js';
 import { watchSwarmEvents } from './swarm-events.js';

@@ -1,27 +1,24 @@
 import { chown, lstat, mkdir, rm } from 'node:fs/promises';
 import { TorfleetError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { proxyPaths, type ProxyPaths } from './proxy-paths.js';
+import { torUnitPaths, type TorUnitKind, type TorUnitPaths } from './tor-unit-paths.js';
 
 /**
- * A proxy's files on the host: `<stateDir>/proxies/<name>/torrc` and its tor data directory
- * `<stateDir>/proxies/<name>/data`, which outlives container replacement (tor keeps its guards and
- * cached directory there) and is deleted only when the proxy leaves the fleet. Every path comes from
- * proxyPaths (a checked name, inside the state dir); a proxy directory that is a symlink is refused.
+ * The files of one kind of tor unit on the host (proxies, shared tors): `<stateDir>/<kind>/<name>/torrc` and
+ * its tor data directory `<stateDir>/<kind>/<name>/data`, which outlives container replacement (tor keeps its
+ * guards and cached directory there) and is deleted only when the unit leaves the fleet. Every path comes
+ * from torUnitPaths (a checked name, inside the state dir); a unit directory that is a symlink is refused.
  */
-export class ProxyFiles {
+export class TorUnitFiles {
   constructor(
     private readonly stateDir: string,
+    readonly kind: TorUnitKind,
     /** The uid:gid tor runs as (the image's user), owner of the data directory. */
     private readonly owner: { uid: number; gid: number } | null,
   ) {}
 
-  paths(name: string): ProxyPaths {
-    return proxyPaths(this.stateDir, name);
-  }
-
-  dir(name: string): string {
-    return this.paths(name).dir;
+  paths(name: string): TorUnitPaths {
+    return torUnitPaths(this.stateDir, this.kind, name);
   }
 
   torrcFile(name: string): string {
@@ -48,7 +45,7 @@ export class ProxyFiles {
   }
 }
 
-/** A proxy directory replaced by a symlink would point writes and deletions anywhere. */
+/** A unit directory replaced by a symlink would point writes and deletions anywhere. */
 async function refuseSymlink(dir: string): Promise<void> {
   const stat = await lstat(dir).catch(() => undefined);
   if (stat && !stat.isDirectory()) {
