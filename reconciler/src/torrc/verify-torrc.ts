@@ -9,6 +9,8 @@ export interface VerifyOptions {
   /** The tor binary; `tor` on the PATH by default. */
   readonly torBinary?: string;
   readonly timeoutMs?: number;
+  /** The template the torrc came from, named in a rejection; templates/torrc.tmpl by default. */
+  readonly templateFile?: string;
 }
 
 /** Tor's warnings that say nothing wrong about the file (running as root, a private network ...). */
@@ -23,7 +25,7 @@ const NOISE = [
  * Checks a rendered torrc with `tor --verify-config` (the second gate: values were validated before
  * rendering). Its DataDirectory and ControlSocket are paths where the proxy runs (inside a container),
  * which tor would check against this machine: they are pointed at a scratch directory for the check.
- * Throws a TorfleetError naming the proxy and quoting tor's warnings.
+ * Throws a TorfleetError naming the proxy (or shared tor) and quoting tor's warnings.
  */
 export async function verifyTorrc(proxy: string, torrc: string, options: VerifyOptions = {}): Promise<void> {
   const binary = options.torBinary ?? 'tor';
@@ -66,7 +68,7 @@ export async function verifyTorrc(proxy: string, torrc: string, options: VerifyO
   throw new TorfleetError(
     'TORRC_INVALID',
     'stalled',
-    `tor rejects the torrc of ${proxy}: ${problems.join('; ') || `tor --verify-config exited ${String(code)}`}; check templates/torrc.tmpl and the fleet's tor settings`,
+    `tor rejects the torrc of ${proxy}: ${problems.join('; ') || `tor --verify-config exited ${String(code)}`}; check ${options.templateFile ?? 'templates/torrc.tmpl'} and the fleet's tor settings`,
   );
 }
 
