@@ -50,6 +50,7 @@ export async function benchApplyDocker(): Promise<void> {
     store,
     runtime: new DockerRuntime(docker, { stateDir: path.join(work, 'state'), instance: PREFIX }),
     template: readFileSync(packagePath('templates', 'torrc.tmpl'), 'utf8'),
+    sharedTemplate: readFileSync(packagePath('templates', 'shared-torrc.tmpl'), 'utf8'),
     env: {},
   };
   await removeTestContainers(docker, PREFIX);

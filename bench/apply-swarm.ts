@@ -52,6 +52,7 @@ export async function benchApplySwarm(): Promise<void> {
     store,
     runtime,
     template: readFileSync(packagePath('templates', 'torrc.tmpl'), 'utf8'),
+    sharedTemplate: readFileSync(packagePath('templates', 'shared-torrc.tmpl'), 'utf8'),
     env: {},
   });
   const clean = async (): Promise<void> => {

@@ -144,6 +144,7 @@ describe('the read-only API', () => {
       since: '2026-11-22T00:00:00.000Z',
       node: null,
       reason: null,
+      tor: null,
       egress: {
         result: 'ok',
         address: '198.51.100.1',

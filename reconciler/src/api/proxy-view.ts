@@ -25,6 +25,8 @@ export interface ProxyView {
   readonly node: string | null;
   /** Why it does not run, as the runtime says (a pending swarm task: the scheduler's message); else null. */
   readonly reason: string | null;
+  /** A packed proxy: the shared tor serving it (`POOL-torK`, its container or process); else null. */
+  readonly tor: string | null;
   /** The last egress check through its SOCKS port; null before the first (or with DisableNetwork). */
   readonly egress: EgressCheck | null;
   /** What its tor said on its ControlSocket at the last health check; null before the first. */
@@ -62,6 +64,7 @@ export function proxyViews(
         since: running?.startedAt ?? null,
         node: running?.node ?? null,
         reason: running?.reason ?? null,
+        tor: running?.sharedTor ?? spec.packing?.tor ?? null,
         egress: egressOf(spec.name),
         health: running?.state === 'running' ? healthOf(spec.name, running.id) : null,
       },

@@ -3,6 +3,7 @@ import { summarizeError, type ErrorSummary } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ObservedProxy, Plan, PlannedChange, ProxySpec } from '../plan/plan-types.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
+import { applyPacked, isPackedChange, removeSharedTors, type PackedApply } from './apply-packed.js';
 
 export interface ApplyDependencies {
   readonly runtime: ProxyRuntime;
@@ -16,6 +17,8 @@ export interface ApplyDependencies {
    * starts, no proxy is removed or created); what is left fails with the abort's reason.
    */
   readonly signal?: AbortSignal;
+  /** Packed pools' shared tors and records; absent: the runtime cannot run packed pools (their changes fail). */
+  readonly packed?: PackedApply;
 }
 
 export interface ChangeFailure {
@@ -32,8 +35,8 @@ export interface ApplyResult {
 }
 
 /**
- * Carries out exactly the plan: deletions first (they free ports and exits), then replacements and
- * creations. Every failure is collected, never stopping the others; the next pass retries them.
+ * Carries out exactly the plan: deletions first (they free ports and exits), then shared tors and packed
+ * proxies (apply-packed.ts), then replacements and creations. Every failure is collected, never stopping the others; the next pass retries them.
  */
 export async function applyPlan(plan: Plan, deps: ApplyDependencies): Promise<ApplyResult> {
   const log = deps.log ?? silentLogger;
@@ -70,8 +73,15 @@ export async function applyPlan(plan: Plan, deps: ApplyDependencies): Promise<Ap
     limit,
     run,
   );
+  // Shared tors (packed pools): the deleted ones free their SocksPorts, then the wanted ones start and get
+  // their proxies' records; a proxy leaving a packed pool is created below, once its shared tor is gone.
+  await removeSharedTors(plan, deps.packed, log);
+  const packed = await applyPacked(plan, deps.packed, deps.runtime, deps.signal, log);
+  done.push(...packed.done);
+  failures.push(...packed.failures);
+  created.push(...packed.created);
   await forEachConcurrently(
-    plan.changes.filter((c) => c.action === 'replace' || c.action === 'create'),
+    plan.changes.filter((c) => (c.action === 'replace' || c.action === 'create') && !isPackedChange(c)),
     limit,
     run,
   );

@@ -15,11 +15,15 @@ import type { NodeSource } from '../nodes/node-source.js';
 import { NodeStore } from '../nodes/node-store.js';
 import { createOnionooSource } from '../nodes/onionoo-source.js';
 import { packagePath } from '../package-root.js';
-import { diagnoseTor, remoteDiagnosis } from '../probe/egress-diagnosis.js';
+import { diagnosePacked, diagnoseTor, remoteDiagnosis } from '../probe/egress-diagnosis.js';
 import { EgressProber } from '../probe/egress-probe.js';
 import { RESTART_WINDOW_MS } from '../probe/bootstrap-watchdog.js';
 import { HealthMonitor } from '../probe/health-monitor.js';
 import { HealthChecker, remoteTorWords } from '../probe/proxy-health.js';
+import { PackedTors } from '../packing/packed-tors.js';
+import { registerPackedGauges } from '../packing/packing-gauges.js';
+import { registerPackingMetrics } from '../packing/packing-metrics.js';
+import { Registry } from 'prom-client';
 import { torHealth } from '../tor-control/control-client.js';
 import { GatewayInputs, gatewayInputOf } from '../gateway/gateway-inputs.js';
 import { tableOf } from '../gateway/route-table.js';
@@ -30,6 +34,8 @@ import { Controller } from '../reconcile/controller.js';
 import { reconcilePass, type PassDependencies } from '../reconcile/reconcile-pass.js';
 import { ProxyLocations } from '../runtime/proxy-address.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
+import { PackedProxyRecords } from '../runtime/packed-proxy-records.js';
+import { PackedProxyRuntime } from '../runtime/packed-proxy-runtime.js';
 import { RUNTIMES } from '../runtime/runtime-registry.js';
 import { apiRunnable } from '../service/api-runnable.js';
 import { controllerRunnable } from '../service/controller-runnable.js';
@@ -49,15 +55,22 @@ import type { CliContext } from './cli-context.js';
 
 /** The one place where settings become real components, and `run`'s components become runnables. */
 
+/** How often the packing controllers are synced with the shared tors' records without a pass asking. */
+const PACKED_SYNC_MS = 10_000;
+
 /** The runtime TORFLEET_RUNTIME names, from the registry. */
 export function createRuntime(context: CliContext): ProxyRuntime {
   const { settings, log } = context;
-  return RUNTIMES[settings.runtime]({
-    stateDir: path.resolve(settings.stateDir),
+  const stateDir = path.resolve(settings.stateDir);
+  const runtime: ProxyRuntime = RUNTIMES[settings.runtime]({
+    stateDir,
     instance: settings.instance,
     log,
     timeoutMs: settings.runtimeTimeoutMs,
   });
+  // Packed pools' proxies are listed with the rest wherever shared tors can run (docker, process).
+  const { sharedTors } = runtime;
+  return sharedTors ? new PackedProxyRuntime(runtime, sharedTors, new PackedProxyRecords(stateDir), log) : runtime;
 }
 
 /** The node source the settings name. The consensus source needs both a consensus and a GeoIP file. */
@@ -74,10 +87,11 @@ export function createNodeSource(settings: Settings, log: Logger): NodeSource {
 /** Everything a reconcile pass needs; the caller closes `store`. */
 export function passDependencies(context: CliContext): PassDependencies & { store: NodeStore } {
   const template = readFileSync(packagePath('templates', 'torrc.tmpl'), 'utf8');
+  const sharedTemplate = readFileSync(packagePath('templates', 'shared-torrc.tmpl'), 'utf8');
   const source = createFleetSource(context.settings);
   const runtime = createRuntime(context);
   const store = NodeStore.open(context.settings.db, { log: context.log });
-  return { source, runtime, store, template, env: context.env, log: context.log };
+  return { source, runtime, store, template, sharedTemplate, env: context.env, log: context.log };
 }
 
 /** `torfleet run`: its supervisor over its runnables, in start order; `close` after the supervisor ends. */
@@ -98,6 +112,20 @@ export function runServices(context: CliContext): RunServices {
   const base = passDependencies(context);
   const { runtime, store } = base;
   let fleet: Fleet | undefined;
+  // Packed pools (docker, process): a controller per running shared tor, their metrics in a registry of their own.
+  const packingRegistry = new Registry();
+  const packed =
+    runtime instanceof PackedProxyRuntime
+      ? new PackedTors({
+          sharedTors: runtime.sharedTors,
+          records: runtime.records,
+          events: registerPackingMetrics(packingRegistry, []),
+          intervalMs: PACKED_SYNC_MS,
+        })
+      : null;
+  if (packed) registerPackedGauges(packingRegistry, packed);
+  const sharedTorDirectory = (tor: string): string =>
+    runtime.sharedTors ? runtime.sharedTors.sharedTorDataDirectory(tor) : runtime.hostDataDirectory(tor);
   // Where proxies on other swarm nodes run, from every runtime listing below: the prober, the gateway and the broker dial them there.
   const locations = new ProxyLocations();
   const listed = (observed: readonly ObservedProxy[]): void => {
@@ -111,9 +139,13 @@ export function runServices(context: CliContext): RunServices {
     quarantineMs: 30 * 60_000,
     diagnose: (spec) => {
       const at = locations.nodeAddress(spec.name);
-      return at
-        ? Promise.resolve(remoteDiagnosis(remoteTorWords(at, at)))
-        : diagnoseTor(runtime.hostDataDirectory(spec.name));
+      if (at) return Promise.resolve(remoteDiagnosis(remoteTorWords(at, at)));
+      if (!spec.packing) return diagnoseTor(runtime.hostDataDirectory(spec.name));
+      const controller = {
+        connected: packed?.connected(spec.name) ?? false,
+        lastError: packed?.status(spec.name)?.lastError ?? null,
+      };
+      return diagnosePacked(sharedTorDirectory(spec.packing.tor), controller);
     },
     nodeAddress: (proxy) => locations.nodeAddress(proxy),
     now: context.now,
@@ -151,7 +183,12 @@ export function runServices(context: CliContext): RunServices {
   // Health of every running proxy through its ControlSocket; stuck bootstraps restarted (network enabled only).
   const health = new HealthMonitor({
     runtime,
-    checker: new HealthChecker({ read: (proxy) => torHealth(runtime.hostDataDirectory(proxy)), now: context.now }),
+    checker: new HealthChecker({
+      read: (proxy, sharedTor) =>
+        torHealth(sharedTor ? sharedTorDirectory(sharedTor) : runtime.hostDataDirectory(proxy)),
+      circuit: (proxy) => packed?.status(proxy) ?? null,
+      now: context.now,
+    }),
     networkEnabled,
     policy: {
       stuckAfterMs: settings.bootstrapTimeoutMs,
@@ -188,7 +225,8 @@ export function runServices(context: CliContext): RunServices {
       extraMetrics: async () =>
         (await gateway.metricsText()) +
         ((await brokerParts?.metrics.registry.metrics()) ?? '') +
-        ((await content?.parts.metrics.registry.metrics()) ?? ''),
+        ((await content?.parts.metrics.registry.metrics()) ?? '') +
+        (packed ? await packingRegistry.metrics() : ''),
     },
     token: settings.apiToken ?? undefined,
     log,
@@ -197,6 +235,7 @@ export function runServices(context: CliContext): RunServices {
     pass: async (onRevision, signal) => {
       const done = await reconcilePass(deps, onRevision, signal);
       fleet = done.fleet;
+      packed?.sync(); // the apply rewrote the shared tors' records
       publishFleetViews(done.plan);
       unusable.refresh(true);
       return done;
@@ -280,6 +319,8 @@ export function runServices(context: CliContext): RunServices {
         enqueue('nodes refreshed');
       },
     }),
+    // Before the first pass: packed proxies are served from their records even while passes fail.
+    ...(packed ? [packed] : []),
     controllerRunnable(controller),
     ticker('resync', settings.resyncIntervalMs, () => {
       enqueue('resync');

@@ -55,6 +55,11 @@ export class PackedTorController implements Runnable {
     this.#session?.setProxies(this.#proxies);
   }
 
+  /** Connected to its tor and serving: streams are attached (or refused) by this controller. */
+  connected(): boolean {
+    return this.#session !== null;
+  }
+
   status(): ReadonlyMap<string, PackedProxyStatus> {
     const live = this.#session?.status();
     if (live) return live;

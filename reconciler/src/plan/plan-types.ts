@@ -85,6 +85,11 @@ export interface ObservedProxy {
   readonly nodeAddress?: string | null;
   /** Why it is not running, in the runtime's words (a pending task's scheduler message); absent when unknown. */
   readonly reason?: string | null;
+  /**
+   * A packed proxy: the shared tor serving it (`POOL-torK`); its `id` and `state` are that tor's. Absent or
+   * null: a proxy with a tor of its own.
+   */
+  readonly sharedTor?: string | null;
 }
 
 export type PlanAction = 'create' | 'replace' | 'delete' | 'noop';

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { schemaErrors } from '../testing/api-schemas.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
 import { sharedConsensusFile, sharedGeoIpFile } from '../testing/shared-data.js';
+import { killRecordedTors } from '../testing/recorded-tors.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { waitFor } from '../wait-for.js';
 
@@ -111,16 +112,7 @@ describe('proxy health and stuck-bootstrap restarts (real tor, process runtime)'
       await exited;
     }
     // The proxies outlive `run` (by design): end the tors this file started, by their recorded pids.
-    const root = path.join(stateDir, 'proxies');
-    for (const name of existsSync(root) ? readdirSync(root) : []) {
-      const record = path.join(root, name, 'process.json');
-      if (!existsSync(record)) continue;
-      try {
-        process.kill((JSON.parse(readFileSync(record, 'utf8')) as { pid: number }).pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killRecordedTors(stateDir);
   });
 
   test('DisableNetwork: health from the ControlSocket, no restart, and /readyz is ready', async () => {

@@ -49,3 +49,18 @@ export function describeBootstrap(diagnosis: EgressDiagnosis): string {
   const problem = b.bootstrapProblem ? `; problem: ${b.bootstrapProblem}` : '';
   return `bootstrapped ${b.bootstrapProgress}% (${b.bootstrapTag}: ${b.bootstrapSummary})${problem}`;
 }
+
+/**
+ * A packed proxy's diagnosis: its shared tor's (data directory, log), and while no controller is connected to
+ * that tor, no bootstrap state: streams are refused because nothing attaches them, which says nothing of its
+ * exit (never set aside for it). With a controller connected, a failed check is its exit's, as for any proxy.
+ */
+export async function diagnosePacked(
+  sharedTorDataDirectory: string,
+  controller: { readonly connected: boolean; readonly lastError: string | null },
+): Promise<EgressDiagnosis> {
+  const diagnosis = await diagnoseTor(sharedTorDataDirectory);
+  if (controller.connected) return diagnosis;
+  const why = controller.lastError ?? 'no controller serves it';
+  return { ...diagnosis, bootstrap: null, bootstrapError: `its shared tor's controller is not connected: ${why}` };
+}

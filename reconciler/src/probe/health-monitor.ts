@@ -75,7 +75,9 @@ export class HealthMonitor {
     this.options.onListed?.(observed);
     const seen = await checker.check(observed);
     if (!this.options.networkEnabled()) return;
+    // A packed proxy's tor is shared: its bootstrap is never restarted from here (its controller rebuilds circuits).
     const observations = observed.flatMap((proxy) => {
+      if (proxy.sharedTor) return [];
       const health = seen.get(proxy.name);
       return health ? [{ proxy: proxy.name, instance: proxy.id, bootstrap: health.bootstrap }] : [];
     });

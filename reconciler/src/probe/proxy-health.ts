@@ -1,5 +1,6 @@
 import { forEachConcurrently } from '../concurrency/for-each-concurrently.js';
 import { errorMessage } from '../errors.js';
+import type { PackedProxyStatus } from '../packing/packed-proxy.js';
 import type { ObservedProxy } from '../plan/plan-types.js';
 import type { TorHealth } from '../tor-control/control-client.js';
 
@@ -19,11 +20,21 @@ export interface ProxyHealth {
   readonly networkLive: boolean | null;
   /** Why its tor did not answer (no cookie yet, no answer within the timeout, ...), or null. */
   readonly error: string | null;
+  /**
+   * A packed proxy: its circuit as its shared tor's controller reports it (the fields above are the shared
+   * tor's, `circuitEstablished` this proxy's own circuit); absent for a proxy with a tor of its own.
+   */
+  readonly circuit?: PackedProxyStatus | null;
 }
 
 export interface HealthCheckerOptions {
-  /** Asks one proxy's tor (torHealth on its data directory). May throw: a tor that does not answer. */
-  readonly read: (proxy: string) => Promise<TorHealth>;
+  /**
+   * Asks one proxy's tor (torHealth on its data directory), or with `sharedTor` that shared tor (packed
+   * proxies; read once per round for all it serves). May throw: a tor that does not answer.
+   */
+  readonly read: (proxy: string, sharedTor: string | null) => Promise<TorHealth>;
+  /** A packed proxy's circuit, from its controller; null when none serves it. */
+  readonly circuit?: (proxy: string) => PackedProxyStatus | null;
   /** ControlSockets read at once. */
   readonly concurrency?: number;
   readonly now?: () => Date;
@@ -56,29 +67,44 @@ export class HealthChecker {
     const running = observed.filter((proxy) => proxy.state === 'running');
     const seen = new Map<string, ProxyHealth>();
     const instances = new Map(running.map((proxy) => [proxy.name, proxy.id]));
+    // A shared tor answers once per round for every packed proxy it serves.
+    const shared = new Map<string, Promise<TorHealth>>();
+    const read = (proxy: ObservedProxy): Promise<TorHealth> => {
+      const tor = proxy.sharedTor;
+      if (!tor) return this.options.read(proxy.name, null);
+      let answer = shared.get(tor);
+      if (!answer) shared.set(tor, (answer = this.options.read(proxy.name, tor)));
+      return answer;
+    };
     // checkOne never throws, so every running proxy is checked.
     await forEachConcurrently(running, this.options.concurrency ?? 8, async (proxy) => {
-      seen.set(proxy.name, await this.checkOne(proxy));
+      seen.set(proxy.name, await this.checkOne(proxy, read));
     });
     this.last.clear();
     for (const [proxy, health] of seen) this.last.set(proxy, { instance: instances.get(proxy) ?? '', health });
     return seen;
   }
 
-  private async checkOne({ name, node, nodeAddress }: ObservedProxy): Promise<ProxyHealth> {
+  private async checkOne(
+    proxy: ObservedProxy,
+    read: (proxy: ObservedProxy) => Promise<TorHealth>,
+  ): Promise<ProxyHealth> {
+    const { node, nodeAddress } = proxy;
+    const circuit = proxy.sharedTor ? { circuit: this.options.circuit?.(proxy.name) ?? null } : {};
     try {
       // Its ControlSocket is a Unix socket on that node: nothing here can read it (the egress check reaches it).
       if (nodeAddress) throw new Error(remoteTorWords(node ?? nodeAddress, nodeAddress));
-      const tor = await this.options.read(name);
+      const tor = await read(proxy);
       return {
         bootstrap: tor.bootstrapProgress,
-        circuitEstablished: tor.circuitEstablished,
+        circuitEstablished: proxy.sharedTor ? circuit.circuit?.circuitBuilt === true : tor.circuitEstablished,
         checkedAt: this.now().toISOString(),
         tag: tor.bootstrapTag,
         summary: tor.bootstrapSummary,
         problem: tor.bootstrapProblem,
         networkLive: tor.networkEnabled,
         error: null,
+        ...circuit,
       };
     } catch (error) {
       return {
@@ -90,6 +116,7 @@ export class HealthChecker {
         problem: null,
         networkLive: null,
         error: errorMessage(error),
+        ...circuit,
       };
     }
   }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { schemaErrors } from '../testing/api-schemas.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
+import { killRecordedTors } from '../testing/recorded-tors.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
 import { waitFor } from '../wait-for.js';
@@ -77,16 +78,8 @@ describe('a bootstrapped proxy is healthy, ready, and makes torfleet ready', { t
       current.kill('SIGTERM');
       await exited;
     }
-    const root = path.join(stateDir, 'proxies');
-    for (const name of existsSync(root) ? readdirSync(root) : []) {
-      const record = path.join(root, name, 'process.json');
-      if (!existsSync(record)) continue;
-      try {
-        process.kill((JSON.parse(readFileSync(record, 'utf8')) as { pid: number }).pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    // The proxies outlive `run` (by design): end the tors this file started, by their recorded pids.
+    killRecordedTors(stateDir);
     await network.stop();
   });
 

@@ -45,7 +45,8 @@ export function reasonOf(code: string, fallback: ConditionReason): ConditionReas
 export function verdictOfResult(plan: Plan, result: ApplyResult): PassVerdict {
   const failed = new Map(result.failures.map((f) => [f.change, f.error]));
   const changes: PassChange[] = plan.changes
-    .filter((c) => c.action !== 'noop')
+    // A packed proxy whose shared tor failed fails too, unchanged or not: it is not served.
+    .filter((c) => c.action !== 'noop' || failed.has(c))
     .map((c) => {
       const error = failed.get(c);
       const base = { proxy: c.proxy, action: c.action, reason: c.reason };

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { TorfleetError } from '../errors.js';
 import { createFileSource } from '../fleet-source/file-source.js';
-import type { NodeSource } from '../nodes/node-source.js';
-import { NodeStore } from '../nodes/node-store.js';
-import type { Relay } from '../nodes/relay.js';
-import { packageRoot } from '../package-root.js';
 import type { ObservedProxy } from '../plan/plan-types.js';
+import { passDependencies, torrcTemplate } from '../testing/pass-fixture.js';
 import { RecordingRuntime } from '../testing/recording-runtime.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { PassTimeoutError } from './pass-timeout-error.js';
@@ -27,50 +24,11 @@ pools:
     count: 2
     basePort: 20500
 `;
-const TEMPLATE = readFileSync(path.join(packageRoot, 'templates', 'torrc.tmpl'), 'utf8');
-const T0 = new Date('2026-12-01T00:00:00Z');
-
-const relay = (n: number): Relay => ({
-  fingerprint: n.toString(16).toUpperCase().padStart(40, '0'),
-  nickname: `relay${String(n)}`,
-  orAddresses: [`198.51.${String(n)}.1:9001`],
-  exitAddresses: [],
-  country: 'US',
-  asNumber: null,
-  flags: ['Exit', 'Running', 'Valid'],
-  running: true,
-  exitPolicySummary: { accept: ['80', '443'] },
-  firstSeen: null,
-  lastSeen: null,
-});
+const TEMPLATE = torrcTemplate();
 
 /** A real node store (SQLite) holding `relays`, a real fleet file, and a recording runtime. */
 function setUp(runtime: RecordingRuntime, relays = 3, over: Partial<PassDependencies> = {}): PassDependencies {
-  const dir = tempDir('dp-pass');
-  writeFileSync(path.join(dir, 'fleet.yaml'), FLEET);
-  const store = NodeStore.open(path.join(dir, 'nodes.db'));
-  const source: NodeSource = {
-    name: 'onionoo',
-    location: 'http://127.0.0.1:1',
-    fetch: () => Promise.reject(new Error('unused')),
-  };
-  if (relays > 0) {
-    store.storeSnapshot(
-      source,
-      { relaysPublished: T0, relays: Array.from({ length: relays }, (_, i) => relay(i + 1)) },
-      null,
-      T0,
-      T0,
-    );
-  }
-  return {
-    source: createFileSource(path.join(dir, 'fleet.yaml')),
-    store,
-    runtime,
-    template: TEMPLATE,
-    env: {},
-    ...over,
-  };
+  return passDependencies(FLEET, runtime, relays, over);
 }
 
 const old = (name: string): ObservedProxy => ({
@@ -193,7 +151,7 @@ describe('reconcilePass against a recording runtime (real SQLite, real fleet fil
   }
 });
 
-describe('a packed pool (issue 14) before shared tors can run', () => {
+describe('a packed pool on a runtime that runs no shared tors (swarm)', () => {
   test('the pass refuses it, names the pool and the fix, and touches nothing running', async () => {
     const runtime = new RecordingRuntime([old('us-0')]);
     const file = path.join(tempDir('dp-packed'), 'fleet.yaml');
@@ -204,7 +162,7 @@ describe('a packed pool (issue 14) before shared tors can run', () => {
       assert.equal(error.code, 'FLEET_INVALID');
       assert.match(
         error.message,
-        /pool us sets packing, which this torfleet cannot run yet .*remove its packing: section/,
+        /pool us sets packing, which the docker runtime cannot run .*TORFLEET_RUNTIME=docker or process, or remove its packing: section/,
       );
       return true;
     });

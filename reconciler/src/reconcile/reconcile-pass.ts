@@ -6,10 +6,17 @@ import { parseFleet } from '../fleet/load-fleet.js';
 import type { FleetSource } from '../fleet-source/fleet-source.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { NodeStore } from '../nodes/node-store.js';
+import type { PackedApply } from '../apply/apply-packed.js';
+import type { EligibleExit } from '../nodes/eligible-exit.js';
 import { computePlan } from '../plan/compute-plan.js';
-import type { Plan, ProxySpec } from '../plan/plan-types.js';
+import { packedProxyOf } from '../plan/packed-proxy.js';
+import type { ObservedProxy, ObservedSharedTor, Plan, ProxySpec } from '../plan/plan-types.js';
+import { sharedTorShapeOf } from '../plan/shared-tor-spec.js';
+import type { SharedTorSpec } from '../plan/shared-tor-types.js';
 import { specHashOf } from '../plan/spec-hash.js';
+import { PackedProxyRuntime } from '../runtime/packed-proxy-runtime.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
+import { renderSharedTorrc } from '../torrc/render-shared-torrc.js';
 import { renderTorrc, DEFAULT_TORRC_OPTIONS } from '../torrc/render-torrc.js';
 import { verifyTorrc } from '../torrc/verify-torrc.js';
 
@@ -19,6 +26,8 @@ export interface PassDependencies {
   readonly runtime: ProxyRuntime;
   /** The text of templates/torrc.tmpl. */
   readonly template: string;
+  /** The text of templates/shared-torrc.tmpl (packed pools' shared tors). */
+  readonly sharedTemplate: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log?: Logger;
   readonly torBinary?: string;
@@ -30,6 +39,8 @@ export interface PlannedPass {
   readonly fleet: Fleet;
   readonly plan: Plan;
   readonly warnings: readonly FleetIssue[];
+  /** The node database's eligible exits the plan was made with (a rotating packed proxy's candidates). */
+  readonly exits: readonly EligibleExit[];
 }
 
 /** Reads desired and actual state fresh and computes the plan; changes nothing. */
@@ -44,16 +55,51 @@ export async function planPass(deps: PassDependencies, onRevision?: (revision: s
     );
   }
   const { fleet, warnings } = parseFleet(document.origin, document.text, { env: deps.env, capacity: deps.store });
-  refuseUnservedPacking(fleet, document.origin);
+  refuseUnservedPacking(fleet, document.origin, deps.runtime);
+  const exits = deps.store.allEligibleExits();
+  const { observed, observedSharedTors } = await listed(deps.runtime);
   const plan = computePlan({
     fleet,
     revision: document.revision,
-    exits: deps.store.allEligibleExits(),
+    exits,
     avoidedExits: deps.avoidedExits?.(),
-    observed: await deps.runtime.list(),
+    observed,
     containerShape: containerShape(deps),
+    observedSharedTors,
+    sharedTorShape: sharedTorShapeOf({
+      template: deps.sharedTemplate,
+      runtime: deps.runtime.name,
+      torrc: DEFAULT_TORRC_OPTIONS,
+    }),
   });
-  return { fleet, plan, warnings };
+  return { fleet, plan, warnings, exits };
+}
+
+/** Proxies (packed ones included) and shared tors, from one listing. */
+async function listed(
+  runtime: ProxyRuntime,
+): Promise<{ observed: ObservedProxy[]; observedSharedTors: ObservedSharedTor[] }> {
+  if (!(runtime instanceof PackedProxyRuntime)) return { observed: await runtime.list(), observedSharedTors: [] };
+  const all = await runtime.listAll();
+  return { observed: all.proxies, observedSharedTors: all.sharedTors };
+}
+
+/** What the apply needs for packed pools, when the runtime runs them. */
+function packedApply(deps: PassDependencies, exits: readonly EligibleExit[]): PackedApply | undefined {
+  const { runtime } = deps;
+  if (!(runtime instanceof PackedProxyRuntime)) return undefined;
+  return {
+    sharedTors: runtime.sharedTors,
+    records: runtime.records,
+    sharedTorrcFor: async (spec: SharedTorSpec) => {
+      const paths = { dataDirectory: runtime.sharedTors.sharedTorrcPaths(spec).dataDirectory };
+      const torrc = renderSharedTorrc(deps.sharedTemplate, spec, paths);
+      await verifyTorrc(spec.name, torrc, { torBinary: deps.torBinary });
+      return torrc;
+    },
+    entryOf: (spec: ProxySpec) => packedProxyOf(spec, exits),
+    now: () => new Date(),
+  };
 }
 
 /** One reconcile pass: plan, then apply exactly that plan. */
@@ -69,6 +115,7 @@ export async function reconcilePass(
     runtime: deps.runtime,
     signal,
     log: deps.log ?? silentLogger,
+    packed: packedApply(deps, planned.exits),
     torrcFor: async (spec: ProxySpec) => {
       const torrc = renderTorrc(deps.template, spec, deps.runtime.torrcPaths(spec));
       await verifyTorrc(spec.name, torrc, { torBinary: deps.torBinary });
@@ -84,16 +131,16 @@ function containerShape(deps: PassDependencies): string {
 }
 
 /**
- * Packed pools (issue 14) are validated and planned by the pure code, but no runtime serves their shared tors
- * yet: a pass refuses them rather than run each proxy on a tor of its own behind the operator's back. Nothing
- * running is touched (the pass fails before the plan is applied), and the error names the pool and the fix.
+ * A packed pool needs a runtime that runs shared tors on this host (docker, process): on any other (swarm,
+ * where a controller cannot reach a shared tor's ControlSocket on another node) the pass fails before the
+ * plan is applied, so nothing running is touched, and the error names the pool and the fix.
  */
-function refuseUnservedPacking(fleet: Fleet, origin: string): void {
+function refuseUnservedPacking(fleet: Fleet, origin: string, runtime: ProxyRuntime): void {
   const packed = fleet.pools.find((pool) => pool.packing);
-  if (!packed) return;
+  if (!packed || runtime instanceof PackedProxyRuntime) return;
   throw new TorfleetError(
     'FLEET_INVALID',
     'stalled',
-    `${origin}: pool ${packed.name} sets packing, which this torfleet cannot run yet (shared tors are being built, issue 14); remove its packing: section to run it with one tor per proxy`,
+    `${origin}: pool ${packed.name} sets packing, which the ${runtime.name} runtime cannot run (a shared tor's controller needs its ControlSocket on this host); use TORFLEET_RUNTIME=docker or process, or remove its packing: section to run it with one tor per proxy`,
   );
 }
