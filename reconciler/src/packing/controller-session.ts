@@ -13,8 +13,11 @@ import { parseTorEvent, type CircuitEvent, type StreamEvent } from './tor-events
 const DEFAULT_KEY = '';
 /** Streams tor starts itself (directory fetches): tor attaches them, never us. */
 const TOR_PURPOSES = new Set(['DIR_FETCH', 'DIR_UPLOAD', 'DIRPORT_TEST']);
-/** How many circuit ends of unknown circuits are remembered (an end can arrive before EXTENDCIRCUIT's reply). */
-const EARLY_ENDS = 256;
+/**
+ * How many BUILT events and ends of unknown circuits are remembered: on loopback a circuit can be built (or end)
+ * in the same read as EXTENDCIRCUIT's reply, and events are handled before the reply's promise settles.
+ */
+const EARLY_EVENTS = 256;
 const DETACHES_ALLOWED = 2;
 
 interface Circuit {
@@ -88,6 +91,7 @@ export class ControllerSession {
   readonly #circuits = new Map<string, Circuit>();
   readonly #streams = new Map<string, TrackedStream>();
   readonly #earlyEnds = new Map<string, string>();
+  readonly #earlyBuilt = new Map<string, readonly string[]>();
   readonly #ports: SocksPortList;
   #relays = new Map<string, Relay>();
   #guards: string[] = [];
@@ -404,8 +408,12 @@ export class ControllerSession {
         }
         if (role === 'current') slot.current = circuit;
         else slot.next = circuit;
-        const early = this.#earlyEnds.get(id);
-        if (early !== undefined) this.#onEnded(circuit, early);
+        const ended = this.#earlyEnds.get(id);
+        const built = this.#earlyBuilt.get(id);
+        this.#earlyEnds.delete(id);
+        this.#earlyBuilt.delete(id);
+        if (ended !== undefined) this.#onEnded(circuit, ended);
+        else if (built !== undefined) this.#onBuilt(circuit, built);
       },
       (error: unknown) => {
         slot.launching = false;
@@ -423,10 +431,8 @@ export class ControllerSession {
     const circuit = this.#circuits.get(event.circuitId);
     const ended = event.status === 'FAILED' || event.status === 'CLOSED';
     if (!circuit) {
-      if (ended) {
-        this.#earlyEnds.set(event.circuitId, event.reason ?? event.status);
-        if (this.#earlyEnds.size > EARLY_ENDS) this.#earlyEnds.delete(this.#earlyEnds.keys().next().value ?? '');
-      }
+      if (ended) remember(this.#earlyEnds, event.circuitId, event.reason ?? event.status);
+      else if (event.status === 'BUILT') remember(this.#earlyBuilt, event.circuitId, event.path);
       return;
     }
     if (event.status === 'BUILT') this.#onBuilt(circuit, event.path);
@@ -682,4 +688,10 @@ function sameServing(current: PackedProxy, next: PackedProxy): boolean {
     current.exits.every((exit, i) => next.exits[i] === exit) &&
     current.rotateEverySeconds === next.rotateEverySeconds
   );
+}
+
+/** Keeps `value` for circuit `id`, forgetting the oldest beyond EARLY_EVENTS. */
+function remember<T>(early: Map<string, T>, id: string, value: T): void {
+  early.set(id, value);
+  if (early.size > EARLY_EVENTS) early.delete(early.keys().next().value ?? '');
 }
