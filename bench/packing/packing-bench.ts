@@ -15,6 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PackedProxy } from '../../reconciler/src/packing/packed-proxy.js';
+import { socksPortCommand } from '../../reconciler/src/packing/socks-ports.js';
+import { ControlConnection } from '../../reconciler/src/tor-control/control-connection.js';
 import {
   startPrivateTorNetwork,
   type ExitRelay,
@@ -62,6 +64,8 @@ interface Packed {
   readonly idleCpuUsPerS: number;
   readonly ttfb: number[];
   readonly newProxyMs: number[];
+  /** tor's answer to the full-list SocksPort SETCONF the controller sends on a change (its list again, unchanged). */
+  readonly setconfMs: number[];
 }
 
 interface Separate {
@@ -227,6 +231,7 @@ async function measurePacked(
       newProxyMs.push(answer.ms);
       await sleep(500);
     }
+    const setconfMs = await timeFullSetconf(tor, list);
     return {
       proxies: size,
       tor: memory,
@@ -239,6 +244,7 @@ async function measurePacked(
       idleCpuUsPerS,
       ttfb,
       newProxyMs,
+      setconfMs,
     };
   } finally {
     if (controller) {
@@ -246,6 +252,29 @@ async function measurePacked(
       controllers.delete(controller);
     }
     await tor.stop();
+  }
+}
+
+/** Times tor's answer to the controller's full-list SocksPort SETCONF, sent again unchanged over a second connection. */
+async function timeFullSetconf(tor: RunningTor, proxies: readonly PackedProxy[]): Promise<number[]> {
+  const side = await ControlConnection.open({
+    socketPath: path.join(tor.dataDirectory, 'control'),
+    cookieFile: path.join(tor.dataDirectory, 'control_auth_cookie'),
+    onEvent: () => undefined,
+  });
+  try {
+    const command = socksPortCommand(
+      proxies.map((proxy) => ({ listen: proxy.listen, sessionGroup: proxy.sessionGroup })),
+    );
+    const times: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const since = performance.now();
+      await side.command(command);
+      times.push(performance.now() - since);
+    }
+    return times;
+  } finally {
+    side.close();
   }
 }
 
@@ -412,6 +441,7 @@ function report(
       `${ms1(percentile(p.batch.attachSeconds, 50) * 1000)} / ${ms1(percentile(p.batch.attachSeconds, 99) * 1000)}`,
   );
   row('tor CPU over its whole life', (p) => `${int(p.torCpuMs)} ms`);
+  row('tor: full-list SocksPort SETCONF (its list again), median of 5', (p) => `${ms1(median(p.setconfMs))} ms`);
 
   const tor1000 = p1000.tor.vmRssKb / 1024;
   const ctl1000 = p1000.controller.vmRssKb / 1024;
