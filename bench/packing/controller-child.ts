@@ -27,6 +27,8 @@ export interface ChildUsage {
   readonly cpuUs: number;
   readonly vmRssKb: number;
   readonly rssAnonKb: number;
+  /** Pss of /proc/self/smaps_rollup (see ProcMemory in packing-tors.ts). */
+  readonly pssKb: number;
   readonly heapUsedKb: number;
   /** Seconds from STREAM NEW to ATTACHSTREAM answered, and EXTENDCIRCUIT to BUILT, since the last `usage`. */
   readonly attachSeconds: number[];
@@ -73,6 +75,7 @@ function usage(): ChildUsage {
     cpuUs: cpu.user + cpu.system,
     vmRssKb: kb('VmRSS'),
     rssAnonKb: kb('RssAnon'),
+    pssKb: Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? NaN),
     heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024),
     attachSeconds,
     buildSeconds,

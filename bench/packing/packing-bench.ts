@@ -376,27 +376,30 @@ function report(
     s.memories.length > 0 ? sum(s.memories.map((m) => m[key])) / s.memories.length : NaN;
   const sepPerRss = perTor(sep100.answered === sep100.started ? sep100 : sep10, 'vmRssKb');
   const sepPerAnon = perTor(sep100.answered === sep100.started ? sep100 : sep10, 'rssAnonKb');
+  const sepPerPss = perTor(sep100.answered === sep100.started ? sep100 : sep10, 'pssKb');
   console.log(
-    '| proxies | packed: one tor VmRSS / RssAnon MB | controller process VmRSS / RssAnon MB (Node floor with 0 proxies) | separate tors Σ VmRSS / Σ RssAnon MB |',
+    '| proxies | packed: one tor VmRSS / RssAnon / Pss MB | controller process VmRSS / RssAnon / Pss MB (its floor with 0 proxies) | separate tors Σ VmRSS / Σ RssAnon / Σ Pss MB |',
   );
   console.log('|---|---|---|---|');
+  const three = (m: ProcMemory | ChildUsage): string => `${mb(m.vmRssKb)} / ${mb(m.rssAnonKb)} / ${mb(m.pssKb)}`;
   for (const p of packed) {
     const sep = p.proxies === 10 ? sep10 : p.proxies === 100 ? sep100 : null;
     const measured = sep !== null && sep.answered === sep.started;
+    const total = (s: Separate, key: keyof ProcMemory): string => mb(sum(s.memories.map((m) => m[key])));
     const sepCell = measured
-      ? `${mb(sum(sep.memories.map((m) => m.vmRssKb)))} / ${mb(sum(sep.memories.map((m) => m.rssAnonKb)))} (measured, ${sep.answered} tors)`
-      : `${mb(sepPerRss * p.proxies)} / ${mb(sepPerAnon * p.proxies)} (extrapolated: ${mb(sepPerRss)} / ${mb(sepPerAnon)} per tor × ${p.proxies})`;
+      ? `${total(sep, 'vmRssKb')} / ${total(sep, 'rssAnonKb')} / ${total(sep, 'pssKb')} (measured, ${sep.answered} tors)`
+      : `${mb(sepPerRss * p.proxies)} / ${mb(sepPerAnon * p.proxies)} / ${mb(sepPerPss * p.proxies)} (extrapolated: per tor of the largest measured set × ${p.proxies})`;
     console.log(
-      `| ${int(p.proxies)} | ${mb(p.tor.vmRssKb)} / ${mb(p.tor.rssAnonKb)} | ${mb(p.controller.vmRssKb)} / ${mb(p.controller.rssAnonKb)} (${mb(p.controllerFloor.vmRssKb)} / ${mb(p.controllerFloor.rssAnonKb)}) | ${sepCell} |`,
+      `| ${int(p.proxies)} | ${three(p.tor)} | ${three(p.controller)} (${three(p.controllerFloor)}) | ${sepCell} |`,
     );
   }
   const [p10, p100, p1000] = packed as [Packed, Packed, Packed];
   console.log(
     `\nPer packed proxy (100 → 1,000): tor +${((p1000.tor.vmRssKb - p100.tor.vmRssKb) / 900).toFixed(1)} KB VmRSS, ` +
       `controller +${((p1000.controller.vmRssKb - p100.controller.vmRssKb) / 900).toFixed(1)} KB VmRSS ` +
-      `(heap ${mb(p1000.controller.heapUsedKb)} MB used at 1,000). Separate tors: ${mb(perTor(sep10, 'vmRssKb'))} / ${mb(perTor(sep10, 'rssAnonKb'))} MB each (10 measured)` +
+      `(heap ${mb(p1000.controller.heapUsedKb)} MB used at 1,000). Separate tors (VmRSS / RssAnon / Pss): ${mb(perTor(sep10, 'vmRssKb'))} / ${mb(perTor(sep10, 'rssAnonKb'))} / ${mb(perTor(sep10, 'pssKb'))} MB each (10 measured)` +
       (sep100.memories.length > 0
-        ? `, ${mb(perTor(sep100, 'vmRssKb'))} / ${mb(perTor(sep100, 'rssAnonKb'))} MB each (${sep100.answered} of 100 answered, all of them started together: ${ms1(sep100.startToAllMs / 1000)} s to the last answer)`
+        ? `, ${mb(perTor(sep100, 'vmRssKb'))} / ${mb(perTor(sep100, 'rssAnonKb'))} / ${mb(perTor(sep100, 'pssKb'))} MB each (${sep100.answered} of 100 answered, all of them started together: ${ms1(sep100.startToAllMs / 1000)} s to the last answer)`
         : ', 100 not measured') +
       '.',
   );

@@ -105,12 +105,19 @@ export interface ProcMemory {
   /** VmRSS and RssAnon of /proc/PID/status, in KiB. */
   readonly vmRssKb: number;
   readonly rssAnonKb: number;
+  /**
+   * Pss of /proc/PID/smaps_rollup, in KiB: its resident pages, each shared one divided by the processes sharing it
+   * (the tor binary's and libraries' pages): the processes' Pss add up to what they cost the host, VmRSS does not.
+   */
+  readonly pssKb: number;
 }
 
 export function procMemory(pid: number): ProcMemory {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-  return { vmRssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon') };
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const pss = Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? NaN);
+  return { vmRssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon'), pssKb: pss };
 }
 
 /** User + system CPU time of a process so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
