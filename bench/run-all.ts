@@ -7,6 +7,7 @@ import { benchComputePlan } from './compute-plan.js';
 import { benchContent } from './content/content-bench.js';
 import { benchGatewayProxies } from './gateway-proxies.js';
 import { benchNodeRefresh } from './node-refresh.js';
+import { benchPacking } from './packing/packing-bench.js';
 
 console.log(`# torfleet benchmarks — ${new Date().toISOString()}`);
 console.log(
@@ -19,3 +20,4 @@ await benchCommitToRunning();
 await benchGatewayProxies();
 await benchBroker();
 await benchContent();
+await benchPacking();
