@@ -114,12 +114,14 @@ export function runServices(context: CliContext): RunServices {
   let fleet: Fleet | undefined;
   // Packed pools (docker, process): a controller per running shared tor, their metrics in a registry of their own.
   const packingRegistry = new Registry();
+  const packingEvents = registerPackingMetrics(packingRegistry, []);
   const packed =
     runtime instanceof PackedProxyRuntime
       ? new PackedTors({
           sharedTors: runtime.sharedTors,
           records: runtime.records,
-          events: registerPackingMetrics(packingRegistry, []),
+          events: packingEvents,
+          onPool: packingEvents.knowPool,
           intervalMs: PACKED_SYNC_MS,
         })
       : null;

@@ -19,6 +19,9 @@ const API = '127.0.0.1:18080';
 const PROMETHEUS = '127.0.0.1:19090';
 const US_PORT = 19050;
 const DE_PORT = 19051;
+/** The packed pool: three NON_US proxies served by one shared tor and its controller, 19052-19054. */
+const PACKED_PORT = 19052;
+const PACKED_COUNT = 3;
 const GATEWAY = '127.0.0.1:18888';
 const say = (text: string): void => {
   process.stdout.write(`demo: ${text}\n`);
@@ -31,13 +34,13 @@ async function up(): Promise<void> {
   }
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
-  say('starting a private Tor network on 127.0.0.0/8 (3 directory authorities, a relay, a US and a DE exit)...');
-  const network = await startPrivateTorNetwork(path.join(DIR, 'tor'), 28500, { detached: true });
+  say(
+    'starting a private Tor network on 127.0.0.0/8 (3 directory authorities, a relay, 6 exits: 2 US, 2 DE, FR, NL)...',
+  );
+  const network = await startPrivateTorNetwork(path.join(DIR, 'tor'), 28500, { detached: true, extraExits: 4 });
   const pids: number[] = [...network.pids];
   writeFileSync(PIDS, JSON.stringify(pids));
-  say(
-    `network up: exit-us ${network.exits.us.fingerprint} on 127.0.0.11, exit-de ${network.exits.de.fingerprint} on 127.0.0.12`,
-  );
+  say(`network up: ${network.allExits.map((exit) => `${exit.nickname} ${exit.address} ${exit.country}`).join(', ')}`);
 
   const repo = path.join(DIR, 'fleet.git');
   const work = path.join(DIR, 'fleet-work');
@@ -47,7 +50,7 @@ async function up(): Promise<void> {
   const authorities = network.dirAuthorities.map((line) => `    - "${line}"`).join('\n');
   writeFileSync(
     path.join(work, 'fleet', 'fleet.yaml'),
-    `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  testingNetwork: true\n  geoipFile: ${network.geoipFile}\n  dirAuthorities:\n${authorities}\npools:\n  - {name: demo-us, geo: US, mode: strict, count: 1, basePort: ${US_PORT}}\n  - {name: demo-world, geo: NON_US, mode: strict, count: 1, basePort: ${DE_PORT}}\ngateway:\n  listen: ${GATEWAY}\n  default: demo-us\n`,
+    `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  testingNetwork: true\n  geoipFile: ${network.geoipFile}\n  dirAuthorities:\n${authorities}\npools:\n  - {name: demo-us, geo: US, mode: strict, count: 1, basePort: ${US_PORT}}\n  - {name: demo-world, geo: NON_US, mode: strict, count: 1, basePort: ${DE_PORT}}\n  - {name: demo-packed, geo: NON_US, mode: strict, count: ${PACKED_COUNT}, basePort: ${PACKED_PORT}, packing: {proxiesPerTor: ${PACKED_COUNT}}}\ngateway:\n  listen: ${GATEWAY}\n  default: demo-us\n`,
   );
   const git = (...args: string[]): void => {
     execFileSync('git', ['-c', 'user.email=demo@torfleet.test', '-c', 'user.name=demo', ...args], {
@@ -100,18 +103,20 @@ async function up(): Promise<void> {
   );
 
   say('torfleet run is starting the proxies (Docker, host networking)...');
-  for (const [name, port] of [
-    ['demo-us-0', US_PORT],
-    ['demo-world-0', DE_PORT],
-  ] as const) {
+  const packed = Array.from({ length: PACKED_COUNT }, (_, i) => [`demo-packed-${i}`, PACKED_PORT + i] as const);
+  for (const [name, port] of [['demo-us-0', US_PORT] as const, ['demo-world-0', DE_PORT] as const, ...packed]) {
     await waitFor(
       `${name} to carry traffic`,
       async () => {
         try {
           const response = await fetch(`http://${API}/proxies/${name}`);
-          const view = (await response.json()) as { egress?: { result: string; address: string } | null };
+          const view = (await response.json()) as {
+            egress?: { result: string; address: string } | null;
+            tor?: string | null;
+          };
+          const served = view.tor ? ` (packed: shared tor ${view.tor})` : '';
           if (view.egress?.result === 'ok')
-            say(`${name} on 127.0.0.1:${port}: traffic leaves from ${view.egress.address}`);
+            say(`${name} on 127.0.0.1:${port}${served}: traffic leaves from ${view.egress.address}`);
           return view.egress?.result === 'ok';
         } catch {
           return false;
@@ -120,7 +125,7 @@ async function up(): Promise<void> {
       180_000,
     );
   }
-  for (const pool of ['demo-us', 'demo-world']) {
+  for (const pool of ['demo-us', 'demo-world', 'demo-packed']) {
     const address = await waitFor(
       `the gateway to carry ${pool}'s traffic`,
       () => {
@@ -143,12 +148,14 @@ async function up(): Promise<void> {
     [
       `  curl --socks5-hostname 127.0.0.1:${US_PORT} ${network.echoUrl}     # through the US exit (127.0.0.11)`,
       `  curl --socks5-hostname 127.0.0.1:${DE_PORT} ${network.echoUrl}     # through the DE exit (127.0.0.12)`,
+      `  curl --socks5-hostname 127.0.0.1:${PACKED_PORT} ${network.echoUrl}     # a packed proxy: one tor serves ${PACKED_PORT}-${PACKED_PORT + PACKED_COUNT - 1}, each its own exit`,
       `  curl -x http://demo-us@${GATEWAY} ${network.echoUrl}      # pool demo-us through the gateway (US exit)`,
       `  curl -x http://demo-world@${GATEWAY} ${network.echoUrl}   # pool demo-world through the gateway (DE exit)`,
+      `  curl -x http://demo-packed@${GATEWAY} ${network.echoUrl}  # the packed pool through the gateway`,
       `  curl -p -x http://geo-de@${GATEWAY} ${network.echoUrl}    # CONNECT, any proxy exiting in DE`,
       `  curl --socks5-hostname ${GATEWAY} ${network.echoUrl}       # SOCKS5 on the same port: the default route`,
       `  curl -s http://${GATEWAY}/proxy.pac                        # the PAC file for browsers`,
-      `  curl -s http://${API}/proxies                  # the API`,
+      `  curl -s http://${API}/proxies                  # the API (packed proxies: "tor" and health.circuit)`,
       `  curl -s http://${API}/status`,
       `  curl -s http://${API}/metrics | grep torfleet_`,
       `  open http://${PROMETHEUS}/alerts               # Prometheus with torfleet's alert rules`,

@@ -12,6 +12,8 @@ export interface PackedTorsOptions {
   readonly sharedTors: SharedTorRuntime;
   readonly records: PackedProxyRecords;
   readonly events?: PackingEvents;
+  /** Called for the pool of every shared tor a controller starts for (its metric series start at 0). */
+  readonly onPool?: (pool: string) => void;
   /** A sync without a pass asking for one (a shared tor restarted by its engine, a controller left behind). */
   readonly intervalMs: number;
   readonly tuning?: Partial<ControllerTuning>;
@@ -114,6 +116,7 @@ export class PackedTors implements Runnable {
   }
 
   #start(tor: ObservedSharedTor, testingNetwork: boolean, log: Logger): Held {
+    this.options.onPool?.(tor.pool);
     const controller = new PackedTorController({
       dataDirectory: this.options.sharedTors.sharedTorDataDirectory(tor.name),
       testingNetwork,

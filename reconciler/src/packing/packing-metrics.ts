@@ -11,7 +11,10 @@ export function poolOf(proxy: string): string {
  * series per metric). `pools` are the packed pools known at start, whose series start at 0; a refused stream of
  * no known session group counts under pool `unknown`.
  */
-export function registerPackingMetrics(registry: Registry, pools: readonly string[]): PackingEvents {
+export function registerPackingMetrics(
+  registry: Registry,
+  pools: readonly string[],
+): PackingEvents & { readonly knowPool: (pool: string) => void } {
   const registers = [registry];
   const labelNames = ['pool'];
   const built = new Counter({
@@ -52,12 +55,18 @@ export function registerPackingMetrics(registry: Registry, pools: readonly strin
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
     registers,
   });
-  for (const pool of pools) {
+  const known = new Set<string>();
+  const knowPool = (pool: string): void => {
+    if (known.has(pool)) return;
+    known.add(pool);
     for (const counter of [built, failed, renewed, refused]) counter.inc({ pool }, 0);
     attach.zero({ pool });
     build.zero({ pool });
-  }
+  };
+  pools.forEach(knowPool);
   return {
+    /** A packed pool seen after the start (its first shared tor): its series start at 0 from now on. */
+    knowPool,
     circuitBuilt(proxy, seconds) {
       built.inc({ pool: poolOf(proxy) });
       build.observe({ pool: poolOf(proxy) }, seconds);
