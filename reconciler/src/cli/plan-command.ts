@@ -32,6 +32,12 @@ export async function applyCommand(context: CliContext): Promise<ExitCode> {
   try {
     const { plan, result } = await reconcilePass(deps);
     context.out(formatPlan(plan));
+    // Nothing attaches a packed proxy's streams but a packing controller, and those run inside `torfleet run`.
+    if (plan.sharedTors.some((change) => change.after)) {
+      context.err(
+        'torfleet: note: packed proxies carry traffic only while "torfleet run" runs their shared tors\' controllers; until then they refuse every stream (fail closed)\n',
+      );
+    }
     for (const failure of result.failures)
       context.err(`torfleet: ${failure.change.proxy}: ${failure.change.action} failed: ${failure.error.message}\n`);
     if (result.failures.length > 0 || plan.shortfalls.length > 0) {
