@@ -43,6 +43,7 @@ const settings = {
 const RUNNABLES = [
   'api',
   'node-refresh',
+  'packing', // the process runtime runs shared tors: their controllers
   'controller',
   'resync',
   'egress-probe',
