@@ -141,7 +141,7 @@ export function runServices(context: CliContext): RunServices {
     quarantineMs: 30 * 60_000,
     diagnose: (spec) => {
       const at = locations.nodeAddress(spec.name);
-      if (at) return Promise.resolve(remoteDiagnosis(remoteTorWords(at, at)));
+      if (at) return Promise.resolve(remoteDiagnosis(remoteTorWords(locations.nodeName(spec.name) ?? at, at)));
       if (!spec.packing) return diagnoseTor(runtime.hostDataDirectory(spec.name));
       const controller = {
         connected: packed?.connected(spec.name) ?? false,

@@ -51,4 +51,12 @@ describe('ProxyLocations', () => {
     assert.equal(locations.update([]), true, 'gone');
     assert.equal(locations.nodeAddress('p-0'), null);
   });
+
+  test("names a proxy's node by its hostname, else by its address", () => {
+    const locations = new ProxyLocations();
+    locations.update([{ ...at('p-0', '10.0.0.6'), node: 'worker-2' }, at('p-1', '10.0.0.7'), at('p-2')]);
+    assert.equal(locations.nodeName('p-0'), 'worker-2');
+    assert.equal(locations.nodeName('p-1'), '10.0.0.7');
+    assert.equal(locations.nodeName('p-2'), null, 'on this host');
+  });
 });

@@ -26,11 +26,18 @@ function isLoopback(address: string): boolean {
  */
 export class ProxyLocations {
   #addresses: ReadonlyMap<string, string> = new Map();
+  #nodes: ReadonlyMap<string, string> = new Map();
 
   /** Takes a whole listing; true when a proxy's node address changed. */
   update(observed: readonly ObservedProxy[]): boolean {
     const next = new Map<string, string>();
-    for (const proxy of observed) if (proxy.nodeAddress) next.set(proxy.name, proxy.nodeAddress);
+    const nodes = new Map<string, string>();
+    for (const proxy of observed) {
+      if (!proxy.nodeAddress) continue;
+      next.set(proxy.name, proxy.nodeAddress);
+      if (proxy.node) nodes.set(proxy.name, proxy.node);
+    }
+    this.#nodes = nodes;
     const same = next.size === this.#addresses.size && [...next].every(([n, a]) => this.#addresses.get(n) === a);
     if (!same) this.#addresses = next;
     return !same;
@@ -39,6 +46,11 @@ export class ProxyLocations {
   /** The node address of a proxy on another node, or null (this host, or not known to run anywhere yet). */
   nodeAddress(proxy: string): string | null {
     return this.#addresses.get(proxy) ?? null;
+  }
+
+  /** The hostname of the other node a proxy runs on (its address when the runtime gave none), or null. */
+  nodeName(proxy: string): string | null {
+    return this.#nodes.get(proxy) ?? this.nodeAddress(proxy);
   }
 
   /** Every proxy on another node and its node's address, by name. */
