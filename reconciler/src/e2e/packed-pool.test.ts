@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { killRecordedTors } from '../testing/recorded-tors.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
+import { socksEgress } from '../testing/socks-egress.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
 import { waitFor } from '../wait-for.js';
@@ -19,7 +19,6 @@ import { waitFor } from '../wait-for.js';
  * leaves the other proxies' circuits alone; a reconciler killed with -9 and started on a broken fleet serves
  * the packed proxies again from their records; unpacking the pool hands each proxy a tor of its own.
  */
-const run = promisify(execFile);
 const docker = new Docker();
 const BASE = 31500; // this file's own port block, 31500-31599: process 31500-31510, docker 31520-31530, network 31540+
 let network: PrivateTorNetwork;
@@ -39,15 +38,8 @@ interface ProxyView {
   health: { bootstrap: number | null; circuit?: Circuit | null } | null;
 }
 
-/** The address the echo server saw, fetching through a SOCKS port (curl resolves nothing itself). */
-async function egress(port: number): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('curl', ['-s', '-m', '10', '--socks5-hostname', `127.0.0.1:${port}`, network.echoUrl]);
-    return (JSON.parse(stdout) as { IP?: string }).IP;
-  } catch {
-    return undefined;
-  }
-}
+/** The address the echo server saw through a proxy's SOCKS port. */
+const egress = (port: number): Promise<string | undefined> => socksEgress(port, network.echoUrl);
 
 /** One runtime's run: its own instance, git repository, state dir, API and proxy ports. */
 function scenario(runtime: 'process' | 'docker', offset: number): void {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { packagePath } from '../package-root.js';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { byGeoCategory, startPrometheus, type PromSample, type TestPrometheus } from '../testing/prometheus.js';
 import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
+import { socksEgress } from '../testing/socks-egress.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
 import { waitFor } from '../wait-for.js';
@@ -18,7 +18,6 @@ import { waitFor } from '../wait-for.js';
  * node source reading the network's directory port) starts proxies whose traffic really leaves through the
  * exit they are pinned to, as the echo server sees it.
  */
-const run = promisify(execFile);
 const docker = new Docker();
 const ID = `test-e2e${process.pid.toString(36)}`;
 const BASE = 21000; // this file's own port block (see process-runtime.test.ts)
@@ -81,15 +80,8 @@ async function stopService(): Promise<void> {
   await exited;
 }
 
-/** The address the echo server saw, fetching through a SOCKS port (curl resolves nothing itself). */
-async function egress(port: number): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('curl', ['-s', '-m', '10', '--socks5-hostname', `127.0.0.1:${port}`, network.echoUrl]);
-    return (JSON.parse(stdout) as { IP?: string }).IP;
-  } catch {
-    return undefined;
-  }
-}
+/** The address the echo server saw through a proxy's SOCKS port. */
+const egress = (port: number): Promise<string | undefined> => socksEgress(port, network.echoUrl);
 
 async function api<T>(route: string): Promise<T> {
   return (await (await fetch(`http://${API}${route}`)).json()) as T;
