@@ -7,6 +7,7 @@ import { benchComputePlan } from './compute-plan.js';
 import { benchContent } from './content/content-bench.js';
 import { benchGatewayProxies } from './gateway-proxies.js';
 import { benchNodeRefresh } from './node-refresh.js';
+import { benchCommitToTraffic } from './packing/commit-to-traffic.js';
 import { benchPacking } from './packing/packing-bench.js';
 
 console.log(`# torfleet benchmarks — ${new Date().toISOString()}`);
@@ -21,3 +22,4 @@ await benchGatewayProxies();
 await benchBroker();
 await benchContent();
 await benchPacking();
+await benchCommitToTraffic();
