@@ -64,8 +64,9 @@ describe('Grafana dashboards', () => {
 });
 
 /**
- * A real Prometheus on loopback scrapes a real `torfleet run` (Docker runtime, DisableNetwork 1 proxies);
- * each control-plane and node panel's query then runs through Prometheus' HTTP API and must return data.
+ * A real Prometheus on loopback scrapes a real `torfleet run` (Docker runtime, DisableNetwork 1 proxies, one of
+ * them packed on a shared tor); each control-plane and node panel's query then runs through Prometheus' HTTP API
+ * and must return data.
  */
 describe('dashboards against a real Prometheus scraping a running reconciler', { concurrency: false }, () => {
   const dir = tempDir('prometheus');
@@ -84,7 +85,7 @@ describe('dashboards against a real Prometheus scraping a running reconciler', {
     const fleetFile = path.join(dir, 'fleet.yaml');
     writeFileSync(
       fleetFile,
-      `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  disableNetwork: true\npools:\n  - {name: ${ID}-us, geo: US, mode: strict, count: 2, basePort: ${PORT + 2}}\n  - {name: ${ID}-de, geo: [DE], mode: rotating, count: 1, basePort: ${PORT + 5}}\n`,
+      `apiVersion: torfleet/v1\nkind: Fleet\ntor:\n  disableNetwork: true\npools:\n  - {name: ${ID}-us, geo: US, mode: strict, count: 2, basePort: ${PORT + 2}}\n  - {name: ${ID}-de, geo: [DE], mode: rotating, count: 1, basePort: ${PORT + 5}}\n  - {name: ${ID}-pk, geo: US, mode: strict, count: 1, basePort: ${PORT + 8}, packing: {proxiesPerTor: 10}}\n`,
     );
     service = spawn(process.execPath, [TORFLEET_BIN, 'run'], {
       env: cleanEnv({
@@ -143,7 +144,7 @@ describe('dashboards against a real Prometheus scraping a running reconciler', {
 
   test('and the data matches the fleet', async () => {
     const byGeo = byGeoCategory(await query('sum by (geo_category) (torfleet_active_proxy_containers)'));
-    assert.deepEqual(byGeo, { US: '2', NON_US: '1' });
+    assert.deepEqual(byGeo, { US: '3', NON_US: '1' }, 'the packed proxy counts: it is served');
     const exits = byGeoCategory(await query('sum by (geo_category) (torfleet_available_tor_exit_nodes)'));
     assert.deepEqual(exits, { US: '294', NON_US: '1132' });
     const revision = await query('torfleet_fleet_info');

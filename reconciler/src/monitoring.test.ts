@@ -18,7 +18,7 @@ describe('monitoring/prometheus', () => {
 
   test('promtool check rules', async () => {
     const { stdout } = await run('promtool', ['check', 'rules', 'alerts.yml'], { cwd: dir });
-    assert.match(stdout, /SUCCESS: 8 rules found/);
+    assert.match(stdout, /SUCCESS: 10 rules found/);
   });
 
   test('promtool test rules: every alert has a firing case in alerts.test.yml, and all pass', async () => {
@@ -50,6 +50,8 @@ describe('monitoring/prometheus', () => {
       'torfleet_available_tor_exit_nodes',
       'torfleet_proxies_ready',
       'torfleet_proxies_out_of_restart_budget',
+      'torfleet_packed_circuits',
+      'torfleet_packed_streams_refused_total',
     ];
     assert.deepEqual(
       [...metrics].filter((m) => !exported.includes(m)),
