@@ -15,15 +15,12 @@ import type { NodeSource } from '../nodes/node-source.js';
 import { NodeStore } from '../nodes/node-store.js';
 import { createOnionooSource } from '../nodes/onionoo-source.js';
 import { packagePath } from '../package-root.js';
-import { diagnosePacked, diagnoseTor, remoteDiagnosis } from '../probe/egress-diagnosis.js';
+import { diagnoseTor, remoteDiagnosis } from '../probe/egress-diagnosis.js';
 import { EgressProber } from '../probe/egress-probe.js';
 import { RESTART_WINDOW_MS } from '../probe/bootstrap-watchdog.js';
 import { HealthMonitor } from '../probe/health-monitor.js';
 import { HealthChecker, remoteTorWords } from '../probe/proxy-health.js';
-import { PackedTors } from '../packing/packed-tors.js';
-import { registerPackedGauges } from '../packing/packing-gauges.js';
-import { registerPackingMetrics } from '../packing/packing-metrics.js';
-import { Registry } from 'prom-client';
+import { createPackingParts } from '../packing/packing-parts.js';
 import { torHealth } from '../tor-control/control-client.js';
 import { GatewayInputs, gatewayInputOf } from '../gateway/gateway-inputs.js';
 import { tableOf } from '../gateway/route-table.js';
@@ -54,9 +51,6 @@ import type { Settings } from '../settings.js';
 import type { CliContext } from './cli-context.js';
 
 /** The one place where settings become real components, and `run`'s components become runnables. */
-
-/** How often the packing controllers are synced with the shared tors' records without a pass asking. */
-const PACKED_SYNC_MS = 10_000;
 
 /** The runtime TORFLEET_RUNTIME names, from the registry. */
 export function createRuntime(context: CliContext): ProxyRuntime {
@@ -113,21 +107,7 @@ export function runServices(context: CliContext): RunServices {
   const { runtime, store } = base;
   let fleet: Fleet | undefined;
   // Packed pools (docker, process): a controller per running shared tor, their metrics in a registry of their own.
-  const packingRegistry = new Registry();
-  const packingEvents = registerPackingMetrics(packingRegistry, []);
-  const packed =
-    runtime instanceof PackedProxyRuntime
-      ? new PackedTors({
-          sharedTors: runtime.sharedTors,
-          records: runtime.records,
-          events: packingEvents,
-          onPool: packingEvents.knowPool,
-          intervalMs: PACKED_SYNC_MS,
-        })
-      : null;
-  if (packed) registerPackedGauges(packingRegistry, packed);
-  const sharedTorDirectory = (tor: string): string =>
-    runtime.sharedTors ? runtime.sharedTors.sharedTorDataDirectory(tor) : runtime.hostDataDirectory(tor);
+  const packing = runtime instanceof PackedProxyRuntime ? createPackingParts(runtime) : null;
   // Where proxies on other swarm nodes run, from every runtime listing below: the prober, the gateway and the broker dial them there.
   const locations = new ProxyLocations();
   const listed = (observed: readonly ObservedProxy[]): void => {
@@ -142,12 +122,9 @@ export function runServices(context: CliContext): RunServices {
     diagnose: (spec) => {
       const at = locations.nodeAddress(spec.name);
       if (at) return Promise.resolve(remoteDiagnosis(remoteTorWords(locations.nodeName(spec.name) ?? at, at)));
-      if (!spec.packing) return diagnoseTor(runtime.hostDataDirectory(spec.name));
-      const controller = {
-        connected: packed?.connected(spec.name) ?? false,
-        lastError: packed?.status(spec.name)?.lastError ?? null,
-      };
-      return diagnosePacked(sharedTorDirectory(spec.packing.tor), controller);
+      return spec.packing && packing
+        ? packing.diagnose(spec.name, spec.packing.tor)
+        : diagnoseTor(runtime.hostDataDirectory(spec.name));
     },
     nodeAddress: (proxy) => locations.nodeAddress(proxy),
     now: context.now,
@@ -187,8 +164,8 @@ export function runServices(context: CliContext): RunServices {
     runtime,
     checker: new HealthChecker({
       read: (proxy, sharedTor) =>
-        torHealth(sharedTor ? sharedTorDirectory(sharedTor) : runtime.hostDataDirectory(proxy)),
-      circuit: (proxy) => packed?.status(proxy) ?? null,
+        torHealth(sharedTor && packing ? packing.sharedTorDirectory(sharedTor) : runtime.hostDataDirectory(proxy)),
+      circuit: (proxy) => packing?.tors.status(proxy) ?? null,
       now: context.now,
     }),
     networkEnabled,
@@ -228,7 +205,7 @@ export function runServices(context: CliContext): RunServices {
         (await gateway.metricsText()) +
         ((await brokerParts?.metrics.registry.metrics()) ?? '') +
         ((await content?.parts.metrics.registry.metrics()) ?? '') +
-        (packed ? await packingRegistry.metrics() : ''),
+        ((await packing?.registry.metrics()) ?? ''),
     },
     token: settings.apiToken ?? undefined,
     log,
@@ -237,7 +214,7 @@ export function runServices(context: CliContext): RunServices {
     pass: async (onRevision, signal) => {
       const done = await reconcilePass(deps, onRevision, signal);
       fleet = done.fleet;
-      packed?.sync(); // the apply rewrote the shared tors' records
+      packing?.tors.sync(); // the apply rewrote the shared tors' records
       publishFleetViews(done.plan);
       unusable.refresh(true);
       return done;
@@ -322,7 +299,7 @@ export function runServices(context: CliContext): RunServices {
       },
     }),
     // Before the first pass: packed proxies are served from their records even while passes fail.
-    ...(packed ? [packed] : []),
+    ...(packing ? [packing.tors] : []),
     controllerRunnable(controller),
     ticker('resync', settings.resyncIntervalMs, () => {
       enqueue('resync');
