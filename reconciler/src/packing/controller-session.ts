@@ -375,6 +375,9 @@ export class ControllerSession {
     const path = exit === null ? null : choosePath(this.#relays, this.#guards, exit, this.#o.rules, this.#o.random);
     if (path === null || !path.ok) {
       const problem = path?.problem ?? `none of its exits (${proxy.spec.exits.length}) is Running in tor's consensus`;
+      // The node database may know an exit before this tor's consensus does: read tor's relays again soon, not in
+      // relayRefreshMs (the proxy fails closed meanwhile, and its egress check sees it).
+      if (exit === null) this.#relaysDueAt = Math.min(this.#relaysDueAt, this.#o.now() + this.#o.tuning.backoffMaxMs);
       if (renewing) slot.renewRetryAt = this.#o.now() + this.#o.tuning.backoffMaxMs;
       else this.#fail(proxy, problem, null);
       return;
