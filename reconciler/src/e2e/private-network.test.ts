@@ -163,6 +163,8 @@ describe('on a private Tor network', { concurrency: false, timeout: 600_000 }, (
       };
       for (const panel of panels) {
         for (const target of panel.targets) {
+          // This fleet packs no pool: the packed pools' panels have data in dashboards.test.ts, whose fleet does.
+          if (target.expr.includes('torfleet_packed_')) continue;
           assert.ok((await query(target.expr)).length > 0, `${file} "${panel.title}": no data for ${target.expr}`);
         }
       }
