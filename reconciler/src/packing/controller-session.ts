@@ -180,23 +180,31 @@ export class ControllerSession {
 
   status(): Map<string, PackedProxyStatus> {
     const statuses = new Map<string, PackedProxyStatus>();
-    for (const [name, proxy] of this.#proxies) {
-      const current = proxy.slots.get(DEFAULT_KEY)?.current;
-      const built = current?.state === 'built' ? current : null;
-      let streams = 0;
-      for (const slot of proxy.slots.values())
-        streams += (slot.current?.streams.size ?? 0) + (slot.next?.streams.size ?? 0);
-      for (const circuit of proxy.draining) streams += circuit.streams.size;
-      statuses.set(name, {
-        circuitBuilt: built !== null,
-        circuitId: built?.id ?? null,
-        exit: built?.exit ?? null,
-        attachedStreams: streams,
-        lastError: this.#ports.errorOf(proxy.spec.listen) ?? proxy.lastError,
-        since: built ? new Date(built.builtAt).toISOString() : null,
-      });
-    }
+    for (const [name, proxy] of this.#proxies) statuses.set(name, this.#statusOf(proxy));
     return statuses;
+  }
+
+  /** One proxy's status (status()'s entry), without building every other proxy's: health asks one at a time. */
+  statusOf(name: string): PackedProxyStatus | null {
+    const proxy = this.#proxies.get(name);
+    return proxy ? this.#statusOf(proxy) : null;
+  }
+
+  #statusOf(proxy: ProxyEntry): PackedProxyStatus {
+    const current = proxy.slots.get(DEFAULT_KEY)?.current;
+    const built = current?.state === 'built' ? current : null;
+    let streams = 0;
+    for (const slot of proxy.slots.values())
+      streams += (slot.current?.streams.size ?? 0) + (slot.next?.streams.size ?? 0);
+    for (const circuit of proxy.draining) streams += circuit.streams.size;
+    return {
+      circuitBuilt: built !== null,
+      circuitId: built?.id ?? null,
+      exit: built?.exit ?? null,
+      attachedStreams: streams,
+      lastError: this.#ports.errorOf(proxy.spec.listen) ?? proxy.lastError,
+      since: built ? new Date(built.builtAt).toISOString() : null,
+    };
   }
 
   onEvent(reply: ControlReply): void {

@@ -63,18 +63,25 @@ export class PackedTorController implements Runnable {
   status(): ReadonlyMap<string, PackedProxyStatus> {
     const live = this.#session?.status();
     if (live) return live;
-    const down = new Map<string, PackedProxyStatus>();
-    for (const proxy of this.#proxies) {
-      down.set(proxy.name, {
-        circuitBuilt: false,
-        circuitId: null,
-        exit: null,
-        attachedStreams: 0,
-        lastError: this.#disconnected,
-        since: null,
-      });
-    }
-    return down;
+    return new Map(this.#proxies.map((proxy) => [proxy.name, this.#down()]));
+  }
+
+  /** One proxy's entry of status(); null when it serves no such proxy. */
+  statusOf(name: string): PackedProxyStatus | null {
+    if (this.#session) return this.#session.statusOf(name);
+    return this.#proxies.some((proxy) => proxy.name === name) ? this.#down() : null;
+  }
+
+  /** A proxy's status while no session runs: no circuit, and why. */
+  #down(): PackedProxyStatus {
+    return {
+      circuitBuilt: false,
+      circuitId: null,
+      exit: null,
+      attachedStreams: 0,
+      lastError: this.#disconnected,
+      since: null,
+    };
   }
 
   async run({ signal, ready, log }: RunContext): Promise<void> {

@@ -55,7 +55,7 @@ export class PackedTors implements Runnable {
   status(proxy: string): PackedProxyStatus | null {
     const tor = this.#byProxy.get(proxy);
     const held = tor === undefined ? undefined : this.#held.get(tor);
-    return held?.controller.status().get(proxy) ?? null;
+    return held?.controller.statusOf(proxy) ?? null;
   }
 
   /** Whether a controller connected to its tor serves `proxy` (else nothing attaches its streams). */
