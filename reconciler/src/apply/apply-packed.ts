@@ -1,12 +1,17 @@
 import { forEachConcurrently } from '../concurrency/for-each-concurrently.js';
-import { summarizeError, TorfleetError, type ErrorSummary } from '../errors.js';
+import { summarizeError, TorfleetError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PackedProxy } from '../packing/packed-proxy.js';
 import type { ObservedProxy, Plan, PlannedChange, ProxySpec } from '../plan/plan-types.js';
 import type { SharedTorChange, SharedTorSpec } from '../plan/shared-tor-types.js';
-import type { PackedProxyRecord, PackedProxyRecords } from '../runtime/packed-proxy-records.js';
+import {
+  observedPackedProxy,
+  type PackedProxyRecord,
+  type PackedProxyRecords,
+} from '../runtime/packed-proxy-records.js';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.js';
 import type { SharedTorRuntime } from '../runtime/shared-tor-runtime.js';
+import type { ChangeFailure } from './apply-plan.js';
 
 /** What the apply needs for packed pools: where shared tors run, and where their proxies are recorded. */
 export interface PackedApply {
@@ -17,11 +22,6 @@ export interface PackedApply {
   /** A packed proxy's controller entry (packedProxyOf with the node database's exits). */
   readonly entryOf: (spec: ProxySpec) => PackedProxy;
   readonly now: () => Date;
-}
-
-export interface PackedFailure {
-  readonly change: PlannedChange;
-  readonly error: ErrorSummary;
 }
 
 /** A change the shared tors' side of the apply carries out: its proxy is (or becomes) packed. */
@@ -62,9 +62,9 @@ export async function applyPacked(
   runtime: ProxyRuntime,
   signal: AbortSignal | undefined,
   log: Logger,
-): Promise<{ done: PlannedChange[]; failures: PackedFailure[]; created: ObservedProxy[] }> {
+): Promise<{ done: PlannedChange[]; failures: ChangeFailure[]; created: ObservedProxy[] }> {
   const done: PlannedChange[] = [];
-  const failures: PackedFailure[] = [];
+  const failures: ChangeFailure[] = [];
   const created: ObservedProxy[] = [];
   const wanted = plan.sharedTors.filter((change) => change.after);
   if (!packed) {
@@ -93,7 +93,7 @@ export async function applyPacked(
         const record = records[index];
         if (!isPackedChange(change) || !record) return;
         done.push(change);
-        created.push({ ...observedOf(record), id: observed.id, state: observed.state, sharedTor: tor });
+        created.push(observedPackedProxy(record, observed));
         log.info('change applied', {
           proxy: change.proxy,
           action: change.action,
@@ -143,16 +143,5 @@ function recordOf(change: PlannedChange, packed: PackedApply, revision: string):
     exitFingerprints: [...spec.exits.fingerprints],
     startedAt: kept?.startedAt ?? packed.now().toISOString(),
     proxy: packed.entryOf(spec),
-  };
-}
-
-function observedOf(record: PackedProxyRecord): Omit<ObservedProxy, 'id' | 'state'> {
-  return {
-    name: record.name,
-    pool: record.pool,
-    specHash: record.specHash,
-    exitFingerprints: record.exitFingerprints,
-    revision: record.revision,
-    startedAt: record.startedAt,
   };
 }

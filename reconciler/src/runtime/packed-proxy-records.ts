@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, TorfleetError } from '../errors.js';
 import { validatePackedProxies, type PackedProxy } from '../packing/packed-proxy.js';
+import type { ObservedProxy, ObservedSharedTor } from '../plan/plan-types.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { PROXY_NAME, SHARED_TOR_UNIT, torUnitPaths } from './tor-unit-paths.js';
 
@@ -23,6 +24,21 @@ export interface PackedProxyFile {
   /** Its tor runs with TestingTorNetwork 1 (the controller's path rules allow one /16 per path then). */
   readonly testingNetwork: boolean;
   readonly proxies: readonly PackedProxyRecord[];
+}
+
+/** A recorded packed proxy as the runtime reports it: its shared tor's id and state, and that tor's name. */
+export function observedPackedProxy(record: PackedProxyRecord, tor: ObservedSharedTor): ObservedProxy {
+  return {
+    name: record.name,
+    pool: record.pool,
+    id: tor.id,
+    state: tor.state,
+    specHash: record.specHash,
+    exitFingerprints: record.exitFingerprints,
+    revision: record.revision,
+    startedAt: record.startedAt,
+    sharedTor: tor.name,
+  };
 }
 
 const FORMAT_VERSION = 1;

@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ObservedProxy, ObservedSharedTor, ProxySpec } from '../plan/plan-types.js';
 import type { TorrcPaths } from '../torrc/render-torrc.js';
-import type { PackedProxyRecords } from './packed-proxy-records.js';
+import { observedPackedProxy, type PackedProxyRecords } from './packed-proxy-records.js';
 import type { IgnoredObject, ProxyRuntime, RuntimeEvent } from './proxy-runtime.js';
 import type { SharedTorRuntime } from './shared-tor-runtime.js';
 
@@ -55,17 +55,7 @@ export class PackedProxyRuntime implements ProxyRuntime {
     try {
       const file = await this.records.read(tor.name);
       this.#unreadable.delete(tor.name);
-      return (file?.proxies ?? []).map((record) => ({
-        name: record.name,
-        pool: record.pool,
-        id: tor.id,
-        state: tor.state,
-        specHash: record.specHash,
-        exitFingerprints: record.exitFingerprints,
-        revision: record.revision,
-        startedAt: record.startedAt,
-        sharedTor: tor.name,
-      }));
+      return (file?.proxies ?? []).map((record) => observedPackedProxy(record, tor));
     } catch (error) {
       // Its proxies are then planned as new: the apply writes the record afresh.
       const why = errorMessage(error);
