@@ -16,7 +16,8 @@ import { performance } from 'node:perf_hooks';
 import Docker from 'dockerode';
 import { removeTestContainers } from '../../reconciler/src/testing/docker-cleanup.js';
 import { killRecordedTors } from '../../reconciler/src/testing/recorded-tors.js';
-import { cleanEnv, TORFLEET_BIN } from '../../reconciler/src/testing/run-cli.js';
+import { networkRunEnv } from '../../reconciler/src/testing/network-run-env.js';
+import { TORFLEET_BIN } from '../../reconciler/src/testing/run-cli.js';
 import {
   startPrivateTorNetwork,
   type PrivateTorNetwork,
@@ -165,22 +166,11 @@ async function oneRuntime(network: PrivateTorNetwork, runtime: Runtime, offset: 
     commit(1, 0);
     push();
     service = spawn(process.execPath, [TORFLEET_BIN, 'run'], {
-      env: cleanEnv({
-        TORFLEET_INSTANCE: instance,
-        TORFLEET_RUNTIME: runtime,
-        TORFLEET_FLEET_REPO: bare,
-        TORFLEET_DB: path.join(dir, 'nodes.db'),
-        TORFLEET_STATE_DIR: stateDir,
-        TORFLEET_NODE_SOURCE: 'consensus',
-        TORFLEET_CONSENSUS_URL: network.consensusUrl,
-        TORFLEET_GEOIP_FILE: network.geoipFile,
-        TORFLEET_LISTEN: api,
-        TORFLEET_RESYNC_INTERVAL: '60s',
-        TORFLEET_PROBE_URL: network.echoUrl,
-        TORFLEET_PROBE_INTERVAL: '5s',
-        TORFLEET_PROBE_TIMEOUT: '5s',
-        TORFLEET_HEALTH_INTERVAL: '1s',
-      }),
+      env: networkRunEnv(
+        network,
+        { instance, runtime, repo: bare, db: path.join(dir, 'nodes.db'), stateDir, api },
+        { TORFLEET_RESYNC_INTERVAL: '60s', TORFLEET_PROBE_INTERVAL: '5s' },
+      ),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const onData = (chunk: Buffer): void => {

@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { removeTestContainers } from '../testing/docker-cleanup.js';
 import { killRecordedTors } from '../testing/recorded-tors.js';
-import { cleanEnv, TORFLEET_BIN } from '../testing/run-cli.js';
+import { networkRunEnv } from '../testing/network-run-env.js';
+import { TORFLEET_BIN } from '../testing/run-cli.js';
 import { socksEgress } from '../testing/socks-egress.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { startPrivateTorNetwork, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
@@ -76,22 +77,11 @@ function scenario(runtime: 'process' | 'docker', offset: number): void {
   };
   const start = (): ChildProcess =>
     spawn(process.execPath, [TORFLEET_BIN, 'run'], {
-      env: cleanEnv({
-        TORFLEET_INSTANCE: id,
-        TORFLEET_RUNTIME: runtime,
-        TORFLEET_FLEET_REPO: bare,
-        TORFLEET_DB: path.join(dir, 'nodes.db'),
-        TORFLEET_STATE_DIR: stateDir,
-        TORFLEET_NODE_SOURCE: 'consensus',
-        TORFLEET_CONSENSUS_URL: network.consensusUrl,
-        TORFLEET_GEOIP_FILE: network.geoipFile,
-        TORFLEET_LISTEN: api,
-        TORFLEET_RESYNC_INTERVAL: '5s',
-        TORFLEET_PROBE_URL: network.echoUrl,
-        TORFLEET_PROBE_INTERVAL: '2s',
-        TORFLEET_PROBE_TIMEOUT: '5s',
-        TORFLEET_HEALTH_INTERVAL: '1s',
-      }),
+      env: networkRunEnv(
+        network,
+        { instance: id, runtime, repo: bare, db: path.join(dir, 'nodes.db'), stateDir, api },
+        { TORFLEET_RESYNC_INTERVAL: '5s', TORFLEET_PROBE_INTERVAL: '2s' },
+      ),
       // Its log, for a failure's post-mortem: <tmp>/packed-<runtime>-*/run.log.
       stdio: ['ignore', openSync(path.join(dir, 'run.log'), 'a'), openSync(path.join(dir, 'run.log'), 'a')],
     });
