@@ -193,13 +193,13 @@ describe('the packing controller on a private Tor network with six exits', () =>
       () => strict.every((proxy) => controller.status().get(proxy.name)?.circuitBuilt === true),
       30_000,
     );
-    await pause(2000);
+    // Thousands of answers, however fast this machine is: the count is what the test asks for, not a rate.
+    await waitFor('2,000 answers through the pinned exits', () => results.ok >= 2000, 120_000);
     running = false;
     await Promise.all(workers);
     t.diagnostic(`requests: ${JSON.stringify({ ...results, failedOthers: results.failedOthers.length })}`);
     assert.equal(results.wrong, 0, 'an answer came from a wrong exit');
     assert.deepEqual(results.failedOthers, [], 'a proxy whose exit stayed up failed');
-    assert.ok(results.ok >= 2000, `only ${results.ok} requests in the run`);
     assert.ok(results.failedAffected > 0, 'the killed exits made their proxies fail (else this test tests nothing)');
     assert.ok(results.slowestFailureMs < 3000, `a failure took ${results.slowestFailureMs} ms`);
     for (const proxy of strict) assert.equal(await echoThrough(portOf(proxy)), proxy.address, proxy.name);
