@@ -31,7 +31,7 @@ interface Run {
  */
 async function run(
   reply: string,
-  options: { close?: boolean; method?: string; trickle?: readonly string[] } = {},
+  options: { close?: boolean; method?: string; trickle?: readonly string[]; slowClient?: boolean } = {},
 ): Promise<Run> {
   let sent = '';
   const member = createServer((socket) => {
@@ -70,7 +70,12 @@ async function run(
       (incoming: IncomingMessage) => {
         let body = '';
         incoming.setEncoding('latin1');
-        incoming.on('data', (chunk: string) => (body += chunk));
+        incoming.on('data', (chunk: string) => {
+          body += chunk;
+          if (options.slowClient !== true) return;
+          incoming.pause(); // a client that reads 64 KiB every 5 ms: the member's reads must wait for it
+          setTimeout(() => incoming.resume(), 5);
+        });
         incoming.on('error', () => undefined);
         incoming.on('close', () => {
           resolve({ status: incoming.statusCode ?? null, body, broken: !incoming.complete });
@@ -157,3 +162,70 @@ test('a body that trickles in 1 KiB writes (read after a nap each time): all of 
   assert.deepEqual([r.status, r.body, r.broken], [200, pieces.join(''), false]);
   assert.deepEqual(r.end, { responded: true, error: null, reusable: true });
 });
+
+test('a Content-Length body is relayed as it comes (head and part of it in one read, the rest later), byte for byte', async () => {
+  const bytes = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
+  const rest = Array.from({ length: 8 }, () => bytes.repeat(4));
+  const r = await run(`HTTP/1.1 200 OK\r\nContent-Length: ${bytes.length * 33}\r\n\r\n${bytes}`, { trickle: rest });
+  assert.deepEqual([r.status, r.body === bytes + rest.join(''), r.broken], [200, true, false]);
+  assert.deepEqual(r.end, { responded: true, error: null, reusable: true });
+});
+
+test('bytes after a Content-Length body: the body as framed, the connection not used again', async () => {
+  const r = await run('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\n\r\nmore');
+  assert.deepEqual([r.status, r.body, r.broken], [200, 'hello', false]);
+  assert.equal(r.end.reusable, false);
+  const later = await run('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel', { trickle: ['lo', 'EXTRA'] });
+  assert.deepEqual([later.status, later.body], [200, 'hello']);
+});
+
+test('framing the parser must judge (two Content-Lengths, one with Transfer-Encoding, an odd one) is refused', async () => {
+  for (const head of [
+    'Content-Length: 5\r\nContent-Length: 6',
+    'Content-Length: 5\r\nTransfer-Encoding: chunked',
+    'Content-Length: +5',
+  ]) {
+    const r = await run(`HTTP/1.1 200 OK\r\n${head}\r\n\r\nhello`);
+    assert.deepEqual([r.status, r.end.responded], [502, false], head);
+    assert.match(r.end.error ?? '', /^Parse Error: /, head);
+  }
+});
+
+test('a slow client: a 4 MiB Content-Length body arrives whole, the member read as the client reads', async () => {
+  const body = 'q'.repeat(4 * 1024 * 1024);
+  const r = await run(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`, { slowClient: true });
+  assert.deepEqual([r.status, r.body.length, r.body === body, r.broken], [200, body.length, true, false]);
+  assert.equal(r.end.reusable, true);
+});
+
+test(
+  'what the client connection receives is the framed response only, never the member bytes after it',
+  { timeout: 10_000 },
+  async () => {
+    const member = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloGARBAGE'));
+    });
+    await new Promise<void>((resolve) => member.listen(0, '127.0.0.1', resolve));
+    const front = createHttpServer((_req, res) => {
+      const socket = connect((member.address() as AddressInfo).port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      void leanExchange(socket, res, request()).then(() => socket.destroy());
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const received = await new Promise<string>((resolve) => {
+      const client = connect((front.address() as AddressInfo).port, '127.0.0.1');
+      let bytes = '';
+      client.setEncoding('latin1');
+      client.on('data', (chunk: string) => (bytes += chunk));
+      client.on('close', () => {
+        resolve(bytes);
+      });
+      client.write('GET / HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n');
+    });
+    front.close();
+    member.close();
+    assert.match(received, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(received.endsWith('\r\n\r\nhello'), JSON.stringify(received.slice(-40)));
+  },
+);

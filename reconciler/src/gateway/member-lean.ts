@@ -67,6 +67,24 @@ function requestHead(request: MemberRequest): string {
   return `${head}Connection: ${request.keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
 }
 
+/**
+ * The length of a body framed by one plain Content-Length and nothing else (no Transfer-Encoding, which would
+ * win), when the status carries a body; null when the parser must frame it (chunked, read to the close, none).
+ */
+function contentLength(raw: readonly string[], statusCode: number, method: string): number | null {
+  if (method === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) return null;
+  let length: number | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] ?? '').toLowerCase();
+    if (name === 'transfer-encoding') return null;
+    if (name !== 'content-length') continue;
+    const value = raw[i + 1] ?? '';
+    if (length !== null || !/^\d{1,15}$/.test(value)) return null; // two of them, or odd: the parser decides
+    length = Number(value);
+  }
+  return length === 0 ? null : length;
+}
+
 /** The message node's client gives a parse failure (its prepareError). */
 function parseError(error: Error & { readonly reason?: unknown }): string {
   return typeof error.reason === 'string' ? `Parse Error: ${error.reason}` : error.message;
@@ -122,6 +140,11 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
     let settled = false;
     let inExecute = false;
     let nap: NodeJS.Timeout | null = null;
+    /**
+     * Body bytes still to come of a Content-Length response: the parser stops after the head (as for an upgrade)
+     * and the body goes from the socket's reads to `res` as they are, not through the parser's copy per piece.
+     */
+    let rawLeft = 0;
 
     const drained = (): void => {
       paused = false;
@@ -153,6 +176,13 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
       if (responded && !complete) res.destroy(); // broke off mid-body: the client must see it
     };
 
+    const writeBody = (chunk: Buffer): void => {
+      if (!res.write(chunk) && !paused) {
+        paused = true;
+        socket.pause();
+        res.once('drain', drained);
+      }
+    };
     parser[HTTPParser.kOnHeaders] = (headers: string[]): void => {
       if (headerLines.length < MAX_HEADER_ENTRIES) headerLines.push(...headers);
     };
@@ -190,17 +220,27 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
         return 1;
       }
       responded = true;
-      return request.method === 'HEAD' ? 1 : 0;
+      if (request.method === 'HEAD') return 1;
+      const length = contentLength(raw, statusCode, request.method);
+      if (length === null) return 0;
+      rawLeft = length;
+      return 2; // no body for the parser: execute() returns where the head ended
     };
-    parser[HTTPParser.kOnBody] = (chunk: Buffer): void => {
-      if (!res.write(chunk) && !paused) {
-        paused = true;
-        socket.pause();
-        res.once('drain', drained);
+    /** A piece of the raw body; anything past its end is garbage on a connection of no further use. */
+    const relayRaw = (data: Buffer): void => {
+      const piece = data.length > rawLeft ? data.subarray(0, rawLeft) : data;
+      rawLeft -= piece.length;
+      writeBody(piece);
+      if (rawLeft === 0) {
+        complete = true;
+        res.end();
+        if (data.length > piece.length) socket.destroy();
       }
     };
+    parser[HTTPParser.kOnBody] = writeBody;
     parser[HTTPParser.kOnMessageComplete] = (): void => {
-      if (!responded || complete) return; // after a 1xx, or a second message
+      // after a 1xx, a second message, or a head whose body is relayed raw (the parser ends it as an upgrade)
+      if (!responded || complete || rawLeft > 0) return;
       complete = true;
       res.end();
     };
@@ -209,14 +249,23 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
       if (complete || socket.destroyed) done();
     };
     function onData(data: Buffer): void {
+      if (rawLeft > 0) {
+        relayRaw(data);
+        afterRead(data);
+        return;
+      }
       inExecute = true;
       const ret = parser.execute(data);
       inExecute = false;
+      if (typeof ret === 'number' && rawLeft > 0 && ret < data.length) relayRaw(data.subarray(ret));
       if (ret instanceof Error) {
         if (complete)
           socket.destroy(); // garbage after a whole response: the connection is of no further use
         else fail(parseError(ret));
       }
+      afterRead(data);
+    }
+    function afterRead(data: Buffer): void {
       settleIfDone();
       if (!settled && responded && !paused && nap === null && data.length < NAP_BELOW) {
         socket.pause(); // a body trickling in small reads: let it gather in the kernel for one timer tick
@@ -224,7 +273,7 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
       }
     }
     function onEnd(): void {
-      parser.finish(); // a body read to the close ends here; anything else short is what node's client calls it
+      if (rawLeft === 0) parser.finish(); // a body read to the close ends here; anything else short is what node's client calls it
       if (!complete) fail(responded ? 'aborted' : 'socket hang up');
       settleIfDone();
     }
