@@ -2,70 +2,28 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { getinfoLines, type ControlConnection, type ControlReply } from '../tor-control/control-connection.js';
 import { backoffMs, type ControllerTuning } from './controller-tuning.js';
-import { guardStateFile, readGuards, writeGuards } from './guard-state.js';
 import type { PackedProxy, PackedProxyStatus, PackingEvents } from './packed-proxy.js';
-import { chooseExit, chooseGuards, choosePath, type PathRules, type Random } from './path-selection.js';
-import { familyOf, parseNetworkStatus, type Relay } from './relay-list.js';
+import { chooseExit, choosePath, type PathRules, type Random } from './path-selection.js';
+import { RelayBook } from './relay-book.js';
 import { SocksPortList } from './socks-port-list.js';
+import {
+  busy,
+  DEFAULT_KEY,
+  isolationKey,
+  newSlot,
+  remember,
+  sameServing,
+  type Circuit,
+  type ProxyEntry,
+  type Slot,
+  type TrackedStream,
+} from './session-model.js';
 import { parseTorEvent, type CircuitEvent, type StreamEvent } from './tor-events.js';
 
-/** The circuit of a proxy's streams without SOCKS auth; each username/password pair gets its own slot. */
-const DEFAULT_KEY = '';
 /** Streams tor starts itself (directory fetches): tor attaches them, never us. */
 const TOR_PURPOSES = new Set(['DIR_FETCH', 'DIR_UPLOAD', 'DIRPORT_TEST']);
-/**
- * How many BUILT events and ends of unknown circuits are remembered: on loopback a circuit can be built (or end)
- * in the same read as EXTENDCIRCUIT's reply, and events are handled before the reply's promise settles.
- */
-const EARLY_EVENTS = 256;
+/** A stream tor detaches (its circuit failed under it) is attached again this many times, then closed. */
 const DETACHES_ALLOWED = 2;
-
-interface Circuit {
-  readonly id: string;
-  readonly proxy: ProxyEntry;
-  readonly slot: Slot;
-  readonly exit: string;
-  state: 'building' | 'built' | 'draining';
-  readonly launchedAt: number;
-  builtAt: number;
-  readonly streams: Set<string>;
-  /** We asked tor to close it: its end is no failure. */
-  closing: boolean;
-}
-
-interface Slot {
-  readonly key: string;
-  current: Circuit | null;
-  /** The circuit that will replace `current` (renewal, rotation) once built. */
-  next: Circuit | null;
-  /** An EXTENDCIRCUIT is on its way for this slot. */
-  launching: boolean;
-  readonly waiting: { streamId: string; deadline: number }[];
-  lastUsedAt: number;
-  renewRetryAt: number;
-}
-
-interface ProxyEntry {
-  spec: PackedProxy;
-  readonly slots: Map<string, Slot>;
-  readonly draining: Set<Circuit>;
-  /** The exit its circuits use (sticky for flexible proxies, the latest for rotating ones). */
-  exit: string | null;
-  lastError: string | null;
-  failures: number;
-  retryAt: number;
-  /** The exit of the last failed circuit: a flexible proxy tries another first. */
-  failedExit: string | null;
-}
-
-interface TrackedStream {
-  readonly id: string;
-  readonly proxy: ProxyEntry;
-  readonly key: string;
-  readonly newAt: number;
-  circuit: Circuit | null;
-  detaches: number;
-}
 
 export interface SessionOptions {
   readonly connection: ControlConnection;
@@ -93,10 +51,7 @@ export class ControllerSession {
   readonly #earlyEnds = new Map<string, string>();
   readonly #earlyBuilt = new Map<string, readonly string[]>();
   readonly #ports: SocksPortList;
-  #relays = new Map<string, Relay>();
-  #guards: string[] = [];
-  #relaysDueAt = 0;
-  #loadingRelays = false;
+  readonly #book: RelayBook;
   #dirtinessMs = 10 * 60_000;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
@@ -104,6 +59,7 @@ export class ControllerSession {
   constructor(options: SessionOptions) {
     this.#o = options;
     this.#ports = new SocksPortList((line) => this.#command(line), options.log);
+    this.#book = new RelayBook({ ...options, command: (line, more) => this.#command(line, more) });
   }
 
   /**
@@ -130,8 +86,8 @@ export class ControllerSession {
         this.#closeStream(id, null, 'it was waiting before this controller connected');
       }
     }
-    this.#guards = await readGuards(guardStateFile(this.#o.dataDirectory));
-    await this.#loadRelays();
+    await this.#book.readSavedGuards();
+    await this.#readRelays();
     await this.#ports.apply(this.#desiredPorts(), this.#portFailed);
     this.#timer = setInterval(() => {
       this.#tick();
@@ -365,13 +321,14 @@ export class ControllerSession {
   // ---- circuits ----
 
   #launch(proxy: ProxyEntry, slot: Slot, role: 'current' | 'next'): void {
-    if (this.#relays.size === 0) {
+    const relays = this.#book.relays;
+    if (relays.size === 0) {
       if (role === 'current') proxy.lastError = proxy.lastError ?? 'tor has no consensus yet';
       return;
     }
     const renewing = role === 'next';
     const exit = chooseExit(
-      this.#relays,
+      relays,
       proxy.spec.exits,
       renewing ? (slot.current?.exit ?? proxy.exit) : proxy.exit,
       {
@@ -380,12 +337,12 @@ export class ControllerSession {
       },
       this.#o.random,
     );
-    const path = exit === null ? null : choosePath(this.#relays, this.#guards, exit, this.#o.rules, this.#o.random);
+    const path = exit === null ? null : choosePath(relays, this.#book.guards, exit, this.#o.rules, this.#o.random);
     if (path === null || !path.ok) {
       const problem = path?.problem ?? `none of its exits (${proxy.spec.exits.length}) is Running in tor's consensus`;
       // The node database may know an exit before this tor's consensus does: read tor's relays again soon, not in
       // relayRefreshMs (the proxy fails closed meanwhile, and its egress check sees it).
-      if (exit === null) this.#relaysDueAt = Math.min(this.#relaysDueAt, this.#o.now() + this.#o.tuning.backoffMaxMs);
+      if (exit === null) this.#book.soon(this.#o.tuning.backoffMaxMs);
       if (renewing) slot.renewRetryAt = this.#o.now() + this.#o.tuning.backoffMaxMs;
       else this.#fail(proxy, problem, null);
       return;
@@ -557,8 +514,8 @@ export class ControllerSession {
     if (this.#stopped) return;
     const now = this.#o.now();
     const { tuning } = this.#o;
-    if (now >= this.#relaysDueAt && !this.#loadingRelays) {
-      void this.#loadRelays().catch((error: unknown) => {
+    if (this.#book.due) {
+      void this.#readRelays().catch((error: unknown) => {
         this.#o.log.warn("could not read tor's relays", { error: errorMessage(error) });
       });
     }
@@ -612,44 +569,11 @@ export class ControllerSession {
     if (Number.isInteger(value) && value > 0) this.#dirtinessMs = value * 1000;
   }
 
-  async #loadRelays(): Promise<void> {
-    this.#loadingRelays = true;
-    try {
-      const reply = await this.#command('GETINFO ns/all', { maxReplyBytes: 32 * 1024 * 1024, timeoutMs: 30_000 });
-      const relays = parseNetworkStatus(getinfoLines(reply, 'ns/all'));
-      const running = relays.filter((relay) => relay.flags.has('Running'));
-      const families = new Map<string, Set<string>>();
-      for (let at = 0; at < running.length; at += 100) {
-        const batch = running.slice(at, at + 100);
-        const answer = await this.#command(`GETINFO ${batch.map((relay) => `md/id/${relay.fingerprint}`).join(' ')}`, {
-          maxReplyBytes: 8 * 1024 * 1024,
-        }).catch(() => null); // no microdescriptor yet for one of them: no families this round
-        for (const line of answer?.lines ?? []) {
-          const fingerprint = /^md\/id\/([0-9A-F]{40})=/.exec(line.text)?.[1];
-          if (fingerprint !== undefined && line.data) families.set(fingerprint, familyOf(line.data));
-        }
-      }
-      this.#relays = new Map(
-        relays.map((relay) => [
-          relay.fingerprint,
-          { ...relay, family: families.get(relay.fingerprint) ?? relay.family },
-        ]),
-      );
-      this.#relaysDueAt = this.#o.now() + (relays.length === 0 ? 1000 : this.#o.tuning.relayRefreshMs);
-      const guards = chooseGuards(this.#relays, this.#guards, this.#o.rules, this.#o.random);
-      if (guards.join() !== this.#guards.join() && guards.length > 0) {
-        this.#guards = guards;
-        await writeGuards(guardStateFile(this.#o.dataDirectory), guards).catch((error: unknown) => {
-          this.#o.log.warn('could not save the guards (they are kept in memory)', { error: errorMessage(error) });
-        });
-      }
-    } finally {
-      this.#loadingRelays = false;
-    }
-    if (this.#relays.size > 0) {
-      for (const proxy of this.#proxies.values()) {
-        if (proxy.lastError === 'tor has no consensus yet') proxy.lastError = null;
-      }
+  async #readRelays(): Promise<void> {
+    await this.#book.read();
+    if (this.#book.relays.size === 0) return;
+    for (const proxy of this.#proxies.values()) {
+      if (proxy.lastError === 'tor has no consensus yet') proxy.lastError = null;
     }
   }
 
@@ -675,34 +599,4 @@ export class ControllerSession {
   #command(line: string, options?: { maxReplyBytes?: number; timeoutMs?: number }): Promise<ControlReply> {
     return this.#o.connection.command(line, options);
   }
-}
-
-function newSlot(key: string, now: number): Slot {
-  return { key, current: null, next: null, launching: false, waiting: [], lastUsedAt: now, renewRetryAt: 0 };
-}
-
-function busy(slot: Slot): number {
-  return (slot.current?.streams.size ?? 0) + (slot.next?.streams.size ?? 0);
-}
-
-/** The SOCKS username and password as one key (never logged): each pair is its own circuit, as tor isolates them. */
-function isolationKey(username: string | null, password: string | null): string {
-  return username === null && password === null ? DEFAULT_KEY : JSON.stringify([username ?? '', password ?? '']);
-}
-
-/** Whether `next` can keep `current`'s circuits: same port and group, and the exit in use still allowed. */
-function sameServing(current: PackedProxy, next: PackedProxy): boolean {
-  return (
-    current.listen === next.listen &&
-    current.sessionGroup === next.sessionGroup &&
-    current.exits.length === next.exits.length &&
-    current.exits.every((exit, i) => next.exits[i] === exit) &&
-    current.rotateEverySeconds === next.rotateEverySeconds
-  );
-}
-
-/** Keeps `value` for circuit `id`, forgetting the oldest beyond EARLY_EVENTS. */
-function remember<T>(early: Map<string, T>, id: string, value: T): void {
-  early.set(id, value);
-  if (early.size > EARLY_EVENTS) early.delete(early.keys().next().value ?? '');
 }
