@@ -1,70 +1,8 @@
-/** One HTTP GET through a SOCKS5 port on loopback, timed; the echo server's answer names the exit it saw. */
-import { connect } from 'node:net';
+/** Waiting for the first answer through a SOCKS5 port (one GET: reconciler/src/testing/socks-echo.ts). */
 import { performance } from 'node:perf_hooks';
+import { socksGet } from '../../reconciler/src/testing/socks-echo.js';
 
-export interface SocksGet {
-  /** From the TCP connect to the SOCKS port until the first byte of the HTTP answer. */
-  readonly ttfbMs: number;
-  /** The address the echo server saw: the exit's. */
-  readonly ip: string;
-}
-
-/**
- * GET `/` of the echo server 127.0.0.1:`targetPort` through SOCKS5 (no auth) on 127.0.0.1:`socksPort`. Rejects on
- * a refused connection (`ECONNREFUSED`), a SOCKS error reply (`socks reply N`), a close, or `timeout`.
- */
-export function socksGet(socksPort: number, targetPort: number, timeoutMs = 10_000): Promise<SocksGet> {
-  return new Promise((resolve, reject) => {
-    const startedAt = performance.now();
-    let firstByteAt = 0;
-    const socket = connect(socksPort, '127.0.0.1');
-    socket.setNoDelay(true);
-    let stage: 'method' | 'connect' | 'http' = 'method';
-    let buffer = Buffer.alloc(0);
-    let settled = false;
-    const finish = (error: Error | null, ip = ''): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve({ ttfbMs: firstByteAt - startedAt, ip });
-    };
-    const timer = setTimeout(() => {
-      finish(new Error('timeout'));
-    }, timeoutMs);
-    socket.on('error', (error) => {
-      finish(error);
-    });
-    socket.on('close', () => {
-      finish(new Error(`closed during ${stage}`));
-    });
-    socket.on('connect', () => socket.write(Buffer.from([5, 1, 0])));
-    socket.on('data', (chunk: Buffer) => {
-      if (stage === 'http' && firstByteAt === 0) firstByteAt = performance.now();
-      buffer = Buffer.concat([buffer, chunk]);
-      if (stage === 'method' && buffer.length >= 2) {
-        buffer = buffer.subarray(2);
-        socket.write(Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, targetPort >> 8, targetPort & 255]));
-        stage = 'connect';
-      }
-      if (stage === 'connect' && buffer.length >= 2 && buffer[1] !== 0) {
-        finish(new Error(`socks reply ${buffer[1] ?? '?'}`));
-        return;
-      }
-      if (stage === 'connect' && buffer.length >= 10) {
-        buffer = buffer.subarray(10);
-        socket.write('GET / HTTP/1.1\r\nHost: echo\r\nConnection: close\r\n\r\n');
-        stage = 'http';
-        if (buffer.length > 0) firstByteAt = performance.now();
-      }
-      if (stage === 'http') {
-        const ip = /"IP":"([^"]+)"/.exec(buffer.toString('latin1'))?.[1];
-        if (ip !== undefined) finish(null, ip);
-      }
-    });
-  });
-}
+export { socksGet, type SocksGet } from '../../reconciler/src/testing/socks-echo.js';
 
 /**
  * Retries `socksGet` until it answers (the port not open yet, the circuit not built yet), every `everyMs`;
@@ -82,7 +20,7 @@ export async function firstAnswer(
   for (;;) {
     attempts++;
     try {
-      const answer = await socksGet(socksPort, targetPort, 10_000);
+      const answer = await socksGet(socksPort, targetPort);
       return { ms: performance.now() - since, attempts, ip: answer.ip, lastError };
     } catch (error) {
       lastError = (error as Error).message;

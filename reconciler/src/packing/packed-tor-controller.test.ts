@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../logger.js';
+import { socksGet } from '../testing/socks-echo.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { ControlConnection, getinfoLines } from '../tor-control/control-connection.js';
 import { startPrivateTorNetwork, type ExitRelay, type PrivateTorNetwork } from '../tor-network/private-tor-network.js';
@@ -400,68 +401,10 @@ function accepts(port: number): Promise<boolean> {
  * address the echo server saw. Rejects on a SOCKS error reply (`socks reply N`), a close, or `timeout`.
  */
 function echoThrough(port: number, timeoutMs = 5000, auth?: { username: string; password: string }): Promise<string> {
-  return socksEcho(port, timeoutMs, auth).catch((error: unknown) => {
-    throw new Error(`${(error as Error).message} (port ${port})`);
-  });
-}
-
-function socksEcho(port: number, timeoutMs: number, auth?: { username: string; password: string }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let stage: 'method' | 'auth' | 'connect' | 'http' = 'method';
-    let buffer = Buffer.alloc(0);
-    let settled = false;
-    const finish = (error: Error | null, address?: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(address ?? '');
-    };
-    const timer = setTimeout(() => {
-      finish(new Error('timeout'));
-    }, timeoutMs);
-    const request = Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, echoPort >> 8, echoPort & 255]);
-    socket.on('error', (error) => {
-      finish(error);
-    });
-    socket.on('close', () => {
-      finish(new Error(`closed during ${stage}`));
-    });
-    socket.on('connect', () => socket.write(Buffer.from(auth ? [5, 1, 2] : [5, 1, 0])));
-    socket.on('data', (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      if (stage === 'method' && buffer.length >= 2) {
-        buffer = buffer.subarray(2);
-        if (auth) {
-          const user = Buffer.from(auth.username);
-          const pass = Buffer.from(auth.password);
-          socket.write(Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass]));
-          stage = 'auth';
-        } else {
-          socket.write(request);
-          stage = 'connect';
-        }
-      }
-      if (stage === 'auth' && buffer.length >= 2) {
-        buffer = buffer.subarray(2);
-        socket.write(request);
-        stage = 'connect';
-      }
-      if (stage === 'connect' && buffer.length >= 2 && buffer[1] !== 0) {
-        finish(new Error(`socks reply ${buffer[1] ?? '?'}`));
-        return;
-      }
-      if (stage === 'connect' && buffer.length >= 10) {
-        buffer = buffer.subarray(10);
-        socket.write('GET / HTTP/1.1\r\nHost: echo\r\nConnection: close\r\n\r\n');
-        stage = 'http';
-      }
-      if (stage === 'http') {
-        const address = /"IP":"([^"]+)"/.exec(buffer.toString('latin1'))?.[1];
-        if (address !== undefined) finish(null, address);
-      }
-    });
-  });
+  return socksGet(port, echoPort, { timeoutMs, auth }).then(
+    (answer) => answer.ip,
+    (error: unknown) => {
+      throw new Error(`${(error as Error).message} (port ${port})`);
+    },
+  );
 }
