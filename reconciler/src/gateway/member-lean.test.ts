@@ -229,3 +229,42 @@ test(
     assert.ok(received.endsWith('\r\n\r\nhello'), JSON.stringify(received.slice(-40)));
   },
 );
+
+test(
+  'a client that leaves mid-body: the member connection is closed, the exchange ends with why',
+  { timeout: 10_000 },
+  async () => {
+    let memberClosed: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (memberClosed = resolve));
+    const member = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('close', () => { memberClosed(); });
+      // a head and a first piece of a 10 MiB body, then nothing: the client leaves while the rest is awaited
+      socket.once('data', () =>
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n${'b'.repeat(4096)}`),
+      );
+    });
+    await new Promise<void>((resolve) => member.listen(0, '127.0.0.1', resolve));
+    let exchange: Promise<ExchangeEnd> | null = null;
+    const front = createHttpServer((_req, res) => {
+      const socket = connect((member.address() as AddressInfo).port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      exchange = leanExchange(socket, res, request());
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => {
+      const client = connect((front.address() as AddressInfo).port, '127.0.0.1');
+      client.on('error', () => undefined);
+      client.once('data', () => {
+        client.destroy();
+        resolve();
+      });
+      client.write('GET / HTTP/1.1\r\nHost: front\r\n\r\n');
+    });
+    await closed;
+    const end = await (exchange as unknown as Promise<ExchangeEnd>);
+    assert.deepEqual(end, { responded: true, error: 'the client went away', reusable: false });
+    front.close();
+    member.close();
+  },
+);
