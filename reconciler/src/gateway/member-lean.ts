@@ -204,7 +204,8 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
         socket.destroy();
         return 1;
       }
-      if (upgrade) {
+      if (upgrade || statusCode === 101) {
+        // none was asked for; llhttp reads nothing after a 101, so waiting on would wait for the member to close
         fail('the member answered with a protocol upgrade');
         return 1;
       }
@@ -296,6 +297,12 @@ export function leanExchange(socket: Socket, res: ServerResponse, request: Membe
     socket.on('close', onClose);
     socket.on('error', onError);
     res.once('close', clientGone);
+    if (res.destroyed) {
+      // the client left before this began (while the member was dialed): its 'close' will not come again
+      fail('the client went away');
+      done();
+      return;
+    }
     if (socket.destroyed) {
       fail('socket hang up');
       done();
