@@ -90,6 +90,7 @@ export function exchangeOver(
     if (!freed && !res.writableFinished) socket.destroy(); // gone before the whole response reached it
   };
   res.once('close', clientGone);
+  if (res.destroyed) clientGone(); // it left while the member was dialed: its 'close' has fired already
   outgoing.on('response', (incoming) => {
     responded = true;
     res.writeHead(incoming.statusCode ?? 502, incoming.statusMessage, [

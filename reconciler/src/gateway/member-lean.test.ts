@@ -238,7 +238,9 @@ test(
     const closed = new Promise<void>((resolve) => (memberClosed = resolve));
     const member = createServer((socket) => {
       socket.on('error', () => undefined);
-      socket.on('close', () => { memberClosed(); });
+      socket.on('close', () => {
+        memberClosed();
+      });
       // a head and a first piece of a 10 MiB body, then nothing: the client leaves while the rest is awaited
       socket.once('data', () =>
         socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n${'b'.repeat(4096)}`),
