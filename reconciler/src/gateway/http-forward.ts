@@ -89,6 +89,7 @@ export async function forwardHttp(
   };
   const releases: (() => void)[] = [];
   const bytes = { up: 0, down: 0 };
+  let readAtEnd = 0;
   const { label } = auth;
   const finish = (): void => {
     for (const release of releases) release();
@@ -100,8 +101,9 @@ export async function forwardHttp(
     releases.push(context.open.add(over.socket, req.socket));
     const [written, read] = [over.socket.bytesWritten, over.socket.bytesRead];
     const end = await exchange(over);
+    readAtEnd = over.socket.bytesRead; // no read can come between the exchange's end and this line
     bytes.up += over.socket.bytesWritten - written;
-    bytes.down += over.socket.bytesRead - read;
+    bytes.down += readAtEnd - read;
     return end;
   };
   context.metrics.tunnelOpened(auth.label);
@@ -122,7 +124,7 @@ export async function forwardHttp(
   await closed;
   const ok = end.error === null && res.writableFinished;
   if (ok && end.reusable && keepAlive && !context.draining())
-    idle.keep(connection, req.socket, context.limits.keepAliveTimeoutMs);
+    idle.keep(connection, req.socket, context.limits.keepAliveTimeoutMs, readAtEnd);
   else connection.socket.destroy();
   finish();
   const result: GatewayResult = ok ? 'ok' : 'error';

@@ -58,11 +58,15 @@ export class IdleMember {
     return kept;
   }
 
-  /** Keeps `connection` idle (its socket's timeout set to `idleMs`; the caller's timeout listener destroys it). */
-  keep(connection: MemberConnection, client: Socket, idleMs: number): void {
+  /**
+   * Keeps `connection` idle (its socket's timeout set to `idleMs`; the caller's timeout listener destroys it).
+   * `readAtEnd` is its socket's `bytesRead` when the member's answer was complete: a member that sent more since
+   * (while the answer still went to the client, before anything here listened) is destroyed, as an idle one that talks.
+   */
+  keep(connection: MemberConnection, client: Socket, idleMs: number, readAtEnd: number): void {
     this.#drop()?.socket.destroy();
     const { socket } = connection;
-    if (client.destroyed || socket.destroyed) {
+    if (client.destroyed || socket.destroyed || socket.bytesRead !== readAtEnd) {
       socket.destroy();
       return;
     }
