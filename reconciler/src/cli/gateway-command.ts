@@ -6,6 +6,7 @@ import { followFleet } from '../gateway/follow-fleet.js';
 import { GatewayInputs } from '../gateway/gateway-inputs.js';
 import { parseListenSetting, requireTokenBeyondLoopback } from '../listen-address.js';
 import type { CliContext, ExitCode } from './cli-context.js';
+import { releaseOptimizingCompiler } from './startup-compiler.js';
 
 /** The gateway's own modules, imported while the fleet reader child reads the fleet (it takes ~0.5 s). */
 const serviceModules = (): Promise<
@@ -50,6 +51,7 @@ export async function gatewayCommand(context: CliContext): Promise<ExitCode> {
   modules.catch(() => undefined); // awaited below, unless the first load throws
   await first;
   const [{ GatewayService }, { Supervisor }, { gatewayRunnable }, { fleetWatchRunnable }] = await modules;
+  releaseOptimizingCompiler(); // every module is loaded (main.ts held it off for their loading)
   const watch = follower.watch();
   if (!watch) throw new Error('the first fleet load returned without reading the source');
   if (listen) {

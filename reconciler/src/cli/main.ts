@@ -4,6 +4,7 @@ import { batchedLines } from '../log-lines.js';
 import { createLogger } from '../logger.js';
 import { readSettings } from '../settings.js';
 import type { CliContext, ExitCode } from './cli-context.js';
+import { holdOptimizingCompiler } from './startup-compiler.js';
 import { APPLY_USAGE, GATEWAY_USAGE, NODES_USAGE, PLAN_USAGE, RUN_USAGE, VALIDATE_USAGE } from './usage.js';
 
 const USAGE = `torfleet: a GitOps reconciler for fleets of Tor SOCKS5 proxies
@@ -53,6 +54,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   }
   const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!load) throw new UsageError(`unknown command "${command}"; run "torfleet help" for the commands`);
+  if (command === 'gateway') holdOptimizingCompiler(); // released once its modules are loaded
   const run = await load();
   const settings = readSettings(process.env);
   return run({
