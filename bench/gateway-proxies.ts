@@ -2,7 +2,8 @@
  * Gateway budgets (issue 10), side by side in one run on one machine: privoxy, tinyproxy, the gateway and direct
  * SOCKS5, all in front of the same microsocks and the same nginx on loopback.
  * Proxies alternate round by round (A, B, C, A, B, C, ...) so machine noise spreads over all; medians of the rounds.
- * TORFLEET_BENCH_GW_ROUNDS (3), TORFLEET_BENCH_GW_WRK_SECONDS (3), TORFLEET_BENCH_GW_STALL=0 skips the event-loop part,
+ * TORFLEET_BENCH_GW_ROUNDS (3), TORFLEET_BENCH_GW_WRK_SECONDS (3), TORFLEET_BENCH_GW_SETTLE_SECONDS (10: idle before the
+ * settled RSS), TORFLEET_BENCH_GW_STALL=0 skips the event-loop part,
  * TORFLEET_BENCH_GW_ONLY=privoxy,gateway keeps the proxies whose names contain one of the words.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +28,7 @@ export async function benchGatewayProxies(): Promise<void> {
     wrkSeconds: env('TORFLEET_BENCH_GW_WRK_SECONDS', 3),
     tunnelSeconds: 2,
     plainGets: 300,
+    settleSeconds: env('TORFLEET_BENCH_GW_SETTLE_SECONDS', 10),
   };
   const stall = process.env.TORFLEET_BENCH_GW_STALL !== '0';
   const dir = mkdtempSync(path.join(tmpdir(), 'torfleet-bench-gateway-'));
@@ -64,6 +66,7 @@ export async function benchGatewayProxies(): Promise<void> {
     '',
     `## gateway (issue 10): HTTP proxies and direct SOCKS5 in front of one microsocks and one nginx, loopback`,
     `${rounds} rounds alternating the proxies, medians; wrk ${settings.wrkSeconds} s per run; ${peers.socksNote}; ` +
+      `RSS settled: after ${settings.settleSeconds} s idle from the start; ` +
       `bench took ${Math.round((performance.now() - began) / 1000)} s; load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? NaN).toFixed(1)} at the end`,
     '',
     ...figuresTables(results),

@@ -14,6 +14,8 @@ export interface BenchSettings {
   readonly wrkSeconds: number;
   readonly tunnelSeconds: number;
   readonly plainGets: number;
+  /** How long a just-started proxy sits idle before its settled RSS is read. */
+  readonly settleSeconds: number;
 }
 
 /** The wrk runs, by the key the report uses. */
@@ -33,7 +35,10 @@ export interface WrkFigures extends WrkSummary {
 
 export interface ProxyRound {
   readonly startMs: number;
+  /** Just started, no request served yet. */
   readonly idleRssMb: number;
+  /** After `settleSeconds` more without a request (V8's memory reducer collects a Node process's start ~8 s in). */
+  readonly settledRssMb: number;
   readonly wrk: Partial<Record<WrkKey, WrkFigures>>;
   readonly plainGetP50Ms: number;
   readonly tunnelsSequential: TunnelLoad;
@@ -53,6 +58,8 @@ export async function measureRound(
   const held: net.Socket[] = [];
   try {
     const idleRssMb = sampleTree(service.pid).rssMb; // just started, no request served yet
+    await new Promise((resolve) => setTimeout(resolve, settings.settleSeconds * 1000));
+    const settledRssMb = sampleTree(service.pid).rssMb;
     const absoluteUri = proxy.kind === 'http' && proxy.connectOnly !== true;
     if (proxy.connectOnly !== true) await plainGetOnce(address, origin, '/1m'); // 200 and the whole file, or it fails
     await tunnelOnce(address, origin);
@@ -80,6 +87,7 @@ export async function measureRound(
     return {
       startMs: proxy.ownProcess ? service.startMs : NaN,
       idleRssMb,
+      settledRssMb,
       wrk,
       plainGetP50Ms: percentile(plain, 50),
       tunnelsSequential,
