@@ -51,7 +51,6 @@ export async function gatewayCommand(context: CliContext): Promise<ExitCode> {
   modules.catch(() => undefined); // awaited below, unless the first load throws
   await first;
   const [{ GatewayService }, { Supervisor }, { gatewayRunnable }, { fleetWatchRunnable }] = await modules;
-  releaseOptimizingCompiler(); // every module is loaded (main.ts held it off for their loading)
   const watch = follower.watch();
   if (!watch) throw new Error('the first fleet load returned without reading the source');
   if (listen) {
@@ -68,7 +67,15 @@ export async function gatewayCommand(context: CliContext): Promise<ExitCode> {
     void follower.load();
   };
   const supervisor = new Supervisor(
-    [gatewayRunnable({ host: new GatewayService({ log }), feed: inputs, listen }), fleetWatchRunnable(watch, reload)],
+    [
+      // main.ts held V8's optimizing compiler off for the start: on again with the first connection
+      gatewayRunnable({
+        host: new GatewayService({ log, onFirstConnection: releaseOptimizingCompiler }),
+        feed: inputs,
+        listen,
+      }),
+      fleetWatchRunnable(watch, reload),
+    ],
     { log },
   );
   const stop = new AbortController();

@@ -54,7 +54,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   }
   const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!load) throw new UsageError(`unknown command "${command}"; run "torfleet help" for the commands`);
-  if (command === 'gateway') holdOptimizingCompiler(); // released once its modules are loaded
+  if (command === 'gateway') holdOptimizingCompiler(); // released at its first connection
   const run = await load();
   const settings = readSettings(process.env);
   return run({

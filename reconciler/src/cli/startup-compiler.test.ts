@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -29,14 +29,17 @@ const PORT = 30050; // this file's port block: 30050-30059
 
 /**
  * `torfleet gateway` as users start it, with node's `--trace-opt`: nothing is optimized while it loads (without
- * the hold, the ESM loader's URL helpers are, every time) or sits idle with its fleet watch started, and under load
- * its request path is.
+ * the hold, the ESM loader's URL helpers are, every time) or sits idle with its fleet watch started in a big
+ * directory with a long path (node's path code was), and under load its request path is.
  */
 test(
   'torfleet gateway: no function optimized while it starts and idles, its request path optimized under load',
   { timeout: 60_000 },
   async () => {
-    const dir = tempDir('startup-compiler');
+    // a long directory with other files in it: the fleet watch looks at each of its entries at start
+    const dir = path.join(tempDir('startup-compiler'), 'a-fleet-directory-with-a-rather-long-name-as-users-have');
+    mkdirSync(dir);
+    for (let i = 0; i < 20; i++) writeFileSync(path.join(dir, `other-file-${String(i)}.txt`), 'x');
     const fleetFile = path.join(dir, 'fleet.yaml');
     writeFileSync(
       fleetFile,

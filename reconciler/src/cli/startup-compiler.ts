@@ -11,12 +11,13 @@ export function mayHoldCompiler(execArgv: readonly string[], nodeOptions: string
 let held = false;
 
 /**
- * V8's optimizing compiler (TurboFan) held off while `torfleet gateway` loads its modules. Resolving its ~100
- * modules makes the ESM loader's URL helpers hot, and optimizing them pages in ~3.4 MB of the compiler's own code,
- * which an idle gateway then keeps (idle VmRSS 55.7 → 51.8 MB, measured; BENCHMARKS.md). Released once the modules
- * are loaded, so everything after, every connection, is optimized as usual (measured: the same CPU per tunnel
- * after warm-up). V8 reads the flag each time a function gets hot, as it does the semi-space growth factor
- * (gateway-heap.ts).
+ * V8's optimizing compiler (TurboFan) held off from the start of `torfleet gateway` until its first connection.
+ * At start, resolving its ~100 modules makes the ESM loader's URL helpers hot, and the fleet watch's first look at
+ * the fleet file's directory does the same to node's path code when the directory is big or its path long;
+ * optimizing either pages in ~3.4 MB of the compiler's own code, which an idle gateway then keeps (idle VmRSS
+ * 55.7 → 51.8 MB, measured; BENCHMARKS.md). An idle gateway needs no optimized code; from the first connection
+ * on, everything is optimized as usual (measured: the same CPU per tunnel after warm-up). V8 reads the flag each
+ * time a function gets hot, as it does the semi-space growth factor (gateway-heap.ts).
  */
 export function holdOptimizingCompiler(): void {
   if (held || !mayHoldCompiler(process.execArgv, process.env.NODE_OPTIONS)) return;

@@ -20,10 +20,13 @@ export class GatewayService implements GatewayHost {
   readonly #metrics = createGatewayMetrics();
   readonly #unusable = new Set<string>();
   readonly #dialer;
+  readonly #onFirstConnection: (() => void) | undefined;
   #gateway: Gateway | undefined;
 
-  constructor(options: { readonly log: Logger }) {
+  /** `onFirstConnection`: called when the gateway accepts its first connection (torfleet gateway: cli/startup-compiler.ts). */
+  constructor(options: { readonly log: Logger; readonly onFirstConnection?: () => void }) {
     this.#log = options.log;
+    this.#onFirstConnection = options.onFirstConnection;
     this.#dialer = createFleetDialer({
       health: { usable: (member) => !(member.kind === 'tor' && this.#unusable.has(member.id)) },
       now: () => Date.now(),
@@ -56,6 +59,7 @@ export class GatewayService implements GatewayHost {
       });
     });
     this.#gateway = gateway;
+    if (this.#onFirstConnection) gateway.server.once('connection', this.#onFirstConnection);
     this.#log.info('gateway listening', { address: hostPort(listen.host, listen.port), routes: table.names().length });
   }
 
