@@ -18,9 +18,9 @@ export function watchFile(file: string, fire: () => void): Stop {
     ignoreInitial: true,
     depth: 0,
     // Called for every entry of the directory, several times each, at start and on each change there. One level
-    // deep, an entry named as the file is the file. By name, not `path.resolve` per call: resolving walked the whole
-    // path each time, and in the gateway bench's directory (a dozen entries, a 40-character path) that alone got
-    // node's path code optimized at start, which pages in 3-4 MB of V8's compiler for good (idle RSS, measured).
+    // deep, an entry named as the file is the file: told by its name, not by resolving its path on every call
+    // (which walked the whole path each time; with a dozen entries and a long path it was enough to get node's
+    // path code optimized at start, 3-4 MB of V8's compiler paged in: cli/startup-compiler.ts).
     ignored: (candidate) => candidate !== parent && path.basename(candidate) !== name,
     awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
   });
