@@ -20,8 +20,12 @@ export function watchFile(file: string, fire: () => void): Stop {
     // Called for every entry of the directory, several times each, at start and on each change there. One level
     // deep, an entry named as the file is the file: told by its name, not by resolving its path on every call
     // (which walked the whole path each time; with a dozen entries and a long path it was enough to get node's
-    // path code optimized at start, 3-4 MB of V8's compiler paged in: cli/startup-compiler.ts).
-    ignored: (candidate) => candidate !== parent && path.basename(candidate) !== name,
+    // path code optimized at start, 3-4 MB of V8's compiler paged in: cli/startup-compiler.ts). The directory
+    // itself is resolved, however it is spelled; every entry inside it is longer than it.
+    ignored: (candidate) => {
+      if (path.basename(candidate) === name) return false;
+      return candidate.length > parent.length + 1 || path.resolve(candidate) !== parent;
+    },
     awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
   });
   watcher.on('all', (_event, changed) => {
