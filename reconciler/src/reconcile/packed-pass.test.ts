@@ -77,7 +77,8 @@ describe('a pass over a packed pool', () => {
         .find((held) => held.startsWith(`${tor}:`))
         ?.slice(tor.length + 1);
     assert.deepEqual(
-      listed.map((p) => [p.name, p.sharedTor ?? null, p.id]),
+      // in no particular order: the shared tors start together, and the listing follows them
+      listed.map((p) => [p.name, p.sharedTor ?? null, p.id]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       [
         ['own-0', null, 'new-own-0'],
         ['packed-0', 'packed-tor0', idOf('packed-tor0')],
