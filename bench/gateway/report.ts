@@ -116,9 +116,9 @@ export function budgetTable(all: readonly ProxyResults[]): string[] {
     `≤ ${f2(privoxySetup)} ms`,
     setup <= privoxySetup,
   ]);
-  const idle = s((x) => x.settledRssMb);
+  const settled = s((x) => x.settledRssMb);
   const atStart = s((x) => x.idleRssMb);
-  rows.push(['idle RSS < 50 MB (settled)', `${f1(idle)} MB (${f1(atStart)} at start)`, '< 50 MB', idle < 50]);
+  rows.push(['idle RSS < 50 MB (settled)', `${f1(settled)} MB (${f1(atStart)} at start)`, '< 50 MB', settled < 50]);
   const rss1000 = s((x) => x.rss1000Mb);
   rows.push(['RSS at 1,000 open tunnels < 100 MB', `${f1(rss1000)} MB`, '< 100 MB', rss1000 < 100]);
   const start = s((x) => x.startMs);

@@ -1,5 +1,6 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { nodeFlagGiven } from './node-flags.js';
 
 /**
  * The gateway's young generation (V8's new space) is capped at two 2 MB semi-spaces instead of V8's
@@ -19,8 +20,7 @@ const YOUNG_GENERATION_FLAGS = /--(max-semi-space-size|min-semi-space-size|semi-
 
 /** True unless the command line or NODE_OPTIONS already sizes the young generation (theirs wins). */
 export function capYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  if (execArgv.some((arg) => YOUNG_GENERATION_FLAGS.test(arg))) return false;
-  return nodeOptions === undefined || !YOUNG_GENERATION_FLAGS.test(nodeOptions);
+  return !nodeFlagGiven(YOUNG_GENERATION_FLAGS, execArgv, nodeOptions);
 }
 
 const newSpaceBytes = (): number =>

@@ -10,7 +10,7 @@ import { waitFor } from '../wait-for.js';
 import { mayHoldCompiler } from './startup-compiler.js';
 
 const CASES: readonly [string, readonly string[], string | undefined, boolean][] = [
-  ['nothing given: held while the modules load', [], undefined, true],
+  ['nothing given: held until the first connection', [], undefined, true],
   ['other flags only', ['--enable-source-maps', '--trace-opt'], '--max-old-space-size=200 --trace-deopt', true],
   ['--no-opt on the command line wins', ['--no-opt'], undefined, false],
   ['--turbofan on the command line wins', ['--turbofan'], undefined, false],

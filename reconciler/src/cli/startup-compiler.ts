@@ -1,11 +1,11 @@
 import { setFlagsFromString } from 'node:v8';
+import { nodeFlagGiven } from './node-flags.js';
 
 const COMPILER_FLAGS = /(^|\s)--(no-)?(turbofan|opt|maglev|sparkplug|jitless)\b/;
 
 /** True unless the command line or NODE_OPTIONS already says how V8 compiles (theirs wins). */
 export function mayHoldCompiler(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  if (execArgv.some((arg) => COMPILER_FLAGS.test(arg))) return false;
-  return nodeOptions === undefined || !COMPILER_FLAGS.test(nodeOptions);
+  return !nodeFlagGiven(COMPILER_FLAGS, execArgv, nodeOptions);
 }
 
 let held = false;
